@@ -1,0 +1,93 @@
+# syntax=docker/dockerfile:1
+#
+# Spendwatch container image.
+#
+#   docker build -t spendwatch .
+#   docker run --rm -p 8000:8000 -e APP_ENV=development -v spendwatch-data:/data spendwatch spendwatch run
+#
+# The default command is the production API server (`spendwatch api`); the same image runs the
+# scheduler (`spendwatch worker`) and migrations (`spendwatch db upgrade`). See docs/deployment.md.
+
+############################################################################
+# Stage 1: the web frontend. Built only when frontend/package.json exists;
+# otherwise this stage produces an empty frontend/dist.
+############################################################################
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /build
+# `frontend*` matches nothing while the repository has no frontend/ directory. pyproject.toml is
+# listed as well so that COPY always has one source and does not fail. A matched directory's
+# contents are copied into ./frontend/.
+COPY pyproject.toml frontend* ./frontend/
+RUN set -eu; \
+    cd frontend; \
+    if [ -f package.json ]; then \
+        if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi; \
+        npm run build; \
+    fi; \
+    mkdir -p dist
+
+############################################################################
+# Stage 2: a virtual environment with Spendwatch and its dependencies.
+############################################################################
+FROM python:3.11-slim AS builder
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /app
+
+# Dependencies first, in their own layer, so that a code change does not reinstall them:
+# install the project from its metadata alone (the packages are empty at this point)...
+COPY pyproject.toml README.md ./
+RUN mkdir -p backend jobs integrations \
+ && touch backend/__init__.py jobs/__init__.py integrations/__init__.py \
+ && pip install . \
+ && pip uninstall -y spendwatch \
+ && rm -rf backend jobs integrations build ./*.egg-info
+
+# ...then the source tree, installed in editable mode. The code stays at /app, next to migrations/
+# and the Alembic files, which live outside the Python packages.
+COPY . .
+RUN pip install --no-deps --editable . \
+ && python -m compileall -q backend jobs integrations migrations
+
+############################################################################
+# Stage 3: the runtime image.
+############################################################################
+FROM python:3.11-slim
+LABEL org.opencontainers.image.title="Spendwatch" \
+      org.opencontainers.image.description="Self-hosted spend monitor for AI providers and money accounts" \
+      org.opencontainers.image.licenses="AGPL-3.0-or-later"
+
+RUN groupadd --system --gid 10001 spendwatch \
+ && useradd --system --uid 10001 --gid spendwatch --home-dir /nonexistent --no-create-home \
+        --shell /usr/sbin/nologin spendwatch \
+ && mkdir -p /data \
+ && chown spendwatch:spendwatch /data \
+ && chmod 0700 /data
+
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /app /app
+COPY --from=frontend /build/frontend/dist /app/frontend/dist
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    APP_ENV=production \
+    SPENDWATCH_DATA_DIR=/data \
+    SPENDWATCH_HOST=0.0.0.0 \
+    SPENDWATCH_PORT=8000
+
+WORKDIR /app
+# Numeric, so that orchestrators can check that the image does not run as root.
+USER 10001:10001
+VOLUME ["/data"]
+EXPOSE 8000
+
+# slim images have no curl; urlopen raises (exit status 1) on a refused connection or an HTTP error.
+# Only API containers serve HTTP: turn this check off for worker and migrate containers.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('SPENDWATCH_PORT', '8000'), timeout=4)"]
+
+CMD ["spendwatch", "api"]

@@ -1,0 +1,15 @@
+"""The JSON API: one blueprint per resource, registered by `register_api`."""
+
+from __future__ import annotations
+
+from flask_openapi3 import OpenAPI
+
+from backend.api import accounts, admin, auth, ops, workspaces
+
+
+def register_api(app: OpenAPI) -> None:
+    """Register every API blueprint on APP."""
+    for module in (auth, workspaces, accounts, admin):
+        app.register_api(module.bp)
+    app.register_api(accounts.providers_bp)
+    app.register_blueprint(ops.bp)

@@ -1,0 +1,148 @@
+"""/api/accounts and /api/providers: provider accounts of the current workspace and the kinds on offer."""
+
+from __future__ import annotations
+
+from flask import Response, current_app
+from flask_openapi3 import APIBlueprint, Tag
+
+from backend.api.context import current_actor, db, tenant_guard, user_guard
+from backend.api.responses import BEARER, json_response, no_content
+from backend.extensions import get_state
+from backend.models import ProviderAccount
+from backend.schemas.accounts import (
+    AccountIn,
+    AccountList,
+    AccountOut,
+    AccountPatch,
+    AccountPath,
+    ConnectionTestOut,
+    CredentialFieldOut,
+    ProviderKindList,
+    ProviderKindOut,
+)
+from backend.services import accounts, instance_settings
+from integrations.providers import PROVIDERS
+from integrations.providers.base import ProviderCategory
+
+bp = APIBlueprint(
+    "accounts", __name__, url_prefix="/api/accounts", abp_tags=[Tag(name="accounts")], abp_security=BEARER
+)
+bp.before_request(tenant_guard())
+
+providers_bp = APIBlueprint(
+    "providers", __name__, url_prefix="/api/providers", abp_tags=[Tag(name="accounts")], abp_security=BEARER
+)
+providers_bp.before_request(user_guard)
+
+
+def account_out(account: ProviderAccount, default_interval: int) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        workspace_id=account.workspace_id,
+        kind=account.kind,
+        name=account.name,
+        credentials=accounts.masked_credentials(account),
+        config=account.config or {},
+        enabled=account.enabled,
+        sync_interval_minutes=account.sync_interval_minutes or default_interval,
+        status=account.status,  # type: ignore[arg-type]
+        last_error=account.last_error,
+        last_tested_at=account.last_tested_at,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+def _default_interval(kind: str) -> int:
+    intervals = instance_settings.get_config(session=db()).sync_intervals
+    cls = PROVIDERS.get(kind)
+    return intervals.money_minutes if cls and cls.category == ProviderCategory.MONEY else intervals.ai_minutes
+
+
+def _out(account: ProviderAccount) -> AccountOut:
+    return account_out(account, _default_interval(account.kind))
+
+
+@providers_bp.get("", responses={200: ProviderKindList})
+def list_providers() -> Response:
+    """Provider kinds from the registry, each with the credential form it needs."""
+    items = [
+        ProviderKindOut(
+            kind=cls.kind,
+            label=cls.label,
+            category=cls.category.value,
+            description=cls.description,
+            capabilities=sorted(c.value for c in cls.capabilities),
+            credential_fields=[
+                CredentialFieldOut(
+                    name=f.name, label=f.label, secret=f.secret, required=f.required, help=f.help, placeholder=f.placeholder
+                )
+                for f in cls.credential_fields
+            ],
+        )
+        for cls in PROVIDERS.values()
+    ]
+    return json_response(ProviderKindList(items=items))
+
+
+@bp.get("", responses={200: AccountList})
+def list_accounts() -> Response:
+    """Provider accounts of the current workspace."""
+    items = accounts.list_accounts(session=db(), workspace_id=current_actor().workspace_id)
+    return json_response(AccountList(items=[_out(a) for a in items]))
+
+
+@bp.post("", responses={201: AccountOut})
+def create_account(body: AccountIn) -> Response:
+    """Add a provider account; its credentials are stored encrypted and only shown as hints."""
+    session = db()
+    account = accounts.create_account(
+        session=session,
+        workspace_id=current_actor().workspace_id,
+        kind=body.kind,
+        name=body.name,
+        credentials=body.credentials,
+        config=body.config,
+        sync_interval_minutes=body.sync_interval_minutes,
+    )
+    session.commit()
+    return json_response(_out(account), 201)
+
+
+@bp.get("/<int:account_id>", responses={200: AccountOut})
+def get_account(path: AccountPath) -> Response:
+    """One provider account."""
+    account = accounts.get_account(session=db(), workspace_id=current_actor().workspace_id, account_id=path.account_id)
+    return json_response(_out(account))
+
+
+@bp.patch("/<int:account_id>", responses={200: AccountOut})
+def update_account(path: AccountPath, body: AccountPatch) -> Response:
+    """Change an account. Sending a secret's hint back keeps the stored secret."""
+    session = db()
+    account = accounts.get_account(session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id)
+    accounts.update_account(session=session, account=account, changes=body.model_dump(exclude_unset=True))
+    session.commit()
+    return json_response(_out(account))
+
+
+@bp.delete("/<int:account_id>", responses={204: None})
+def delete_account(path: AccountPath) -> Response:
+    """Delete an account and everything synced from it."""
+    session = db()
+    account = accounts.get_account(session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id)
+    accounts.delete_account(session=session, account=account)
+    session.commit()
+    return no_content()
+
+
+@bp.post("/<int:account_id>/test", responses={200: ConnectionTestOut})
+def test_account(path: AccountPath) -> Response:
+    """Try the stored credentials against the provider; the outcome is recorded on the account."""
+    session = db()
+    account = accounts.get_account(session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id)
+    result = accounts.check_connection(
+        session=session, account=account, base_urls=dict(get_state(current_app).settings.provider_base_urls)
+    )
+    session.commit()
+    return json_response(ConnectionTestOut(ok=result.ok, message=result.message, status=account.status))  # type: ignore[arg-type]

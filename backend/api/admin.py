@@ -1,0 +1,56 @@
+"""/api/admin: instance settings, for instance administrators only."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_openapi3 import APIBlueprint, Tag
+
+from backend.api.context import admin_guard, db
+from backend.api.responses import BEARER, json_response
+from backend.db import rls_bypass
+from backend.schemas.admin import KeyStatusOut, SettingsOut, SettingsPatch
+from backend.services import instance_settings, keys
+
+bp = APIBlueprint("admin", __name__, url_prefix="/api/admin", abp_tags=[Tag(name="admin")], abp_security=BEARER)
+bp.before_request(admin_guard)
+
+
+def _settings_out() -> Response:
+    return json_response(SettingsOut.model_validate(instance_settings.masked_view(session=db())))
+
+
+@bp.get("/settings", responses={200: SettingsOut})
+def get_settings() -> Response:
+    """Instance settings; secret values are shown as hints."""
+    return _settings_out()
+
+
+@bp.patch("/settings", responses={200: SettingsOut})
+def update_settings(body: SettingsPatch) -> Response:
+    """Change instance settings. Send the SMTP password's hint back to keep it, '' to clear it."""
+    session = db()
+    changes = body.model_dump(exclude_unset=True)
+    smtp_password = (changes.get("smtp") or {}).pop("password", None)
+    # An explicit null means "no change" for settings that cannot be empty; base_url null means "use BASE_URL".
+    for key in ("registration_mode", "allow_private_webhooks"):
+        if key in changes and changes[key] is None:
+            del changes[key]
+    # Nested partial updates: drop keys the client did not send (None means "not sent" inside smtp/intervals).
+    for section in ("smtp", "sync_intervals"):
+        if section in changes:
+            if changes[section] is None:
+                del changes[section]
+            else:
+                changes[section] = {k: v for k, v in changes[section].items() if v is not None}
+    instance_settings.update(session=session, changes=changes, smtp_password=smtp_password)
+    session.commit()
+    return _settings_out()
+
+
+@bp.get("/keys", responses={200: KeyStatusOut})
+def key_status() -> Response:
+    """How many stored secrets are under the newest encryption key, and how many await `keys rotate`."""
+    session = db()
+    with rls_bypass(session):
+        status = keys.key_status(session=session)
+    return json_response(KeyStatusOut(**status))

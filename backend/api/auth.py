@@ -1,0 +1,164 @@
+"""/api/auth: sign-up, sign-in, token refresh, sign-out, the current user and password change."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask_openapi3 import APIBlueprint, Tag
+
+from backend.api.context import authenticate, db
+from backend.api.responses import BEARER, json_response, no_content
+from backend.extensions import limiter
+from backend.models import User
+from backend.schemas.auth import (
+    AcceptInviteIn,
+    LoginIn,
+    MeOut,
+    MembershipOut,
+    PasswordChangeIn,
+    RegisterIn,
+    RegistrationInfoOut,
+    SessionOut,
+    TokensOut,
+    UserOut,
+)
+from backend.services import auth, instance_settings, workspaces
+
+bp = APIBlueprint("auth", __name__, url_prefix="/api/auth", abp_tags=[Tag(name="auth")])
+
+
+def _auth_limit() -> str:
+    return str(current_app.config["AUTH_RATE_LIMIT"])
+
+
+auth_limit = limiter.limit(_auth_limit, scope="auth")
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email, name=user.name, is_admin=user.is_admin, created_at=user.created_at)
+
+
+def memberships_out(user_id: int) -> list[MembershipOut]:
+    return [
+        MembershipOut(workspace_id=m.workspace_id, workspace_name=m.workspace.name, role=m.role)  # type: ignore[arg-type]
+        for m in workspaces.memberships_of(session=db(), user_id=user_id)
+    ]
+
+
+def _session_out(user: User, pair: auth.TokenPair, status: int) -> Response:
+    return json_response(
+        SessionOut(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=int(auth.ACCESS_TTL.total_seconds()),
+            user=user_out(user),
+            workspaces=memberships_out(user.id),
+        ),
+        status,
+    )
+
+
+@bp.get("/registration", responses={200: RegistrationInfoOut})
+def registration_info() -> Response:
+    """Whether sign-up is open, by invitation or closed, and whether the first account is still to be made."""
+    session = db()
+    return json_response(
+        RegistrationInfoOut(
+            mode=instance_settings.get_config(session=session).registration_mode,
+            first_user=auth.user_count(session=session) == 0,
+        )
+    )
+
+
+@bp.post("/register", responses={201: SessionOut})
+@auth_limit
+def register(body: RegisterIn) -> Response:
+    """Create an account and sign in. The first account becomes the instance admin."""
+    session = db()
+    user, _membership = auth.register(
+        session=session,
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        workspace_name=body.workspace_name,
+        invite_token=body.invite_token,
+    )
+    pair = auth.start_session(session=session, user=user, user_agent=request.user_agent.string)
+    session.commit()
+    return _session_out(user, pair, 201)
+
+
+@bp.post("/login", responses={200: SessionOut})
+@auth_limit
+def login(body: LoginIn) -> Response:
+    """Sign in with email and password; five failures in a row lock the account for 15 minutes."""
+    session = db()
+    user = auth.authenticate(session=session, email=body.email, password=body.password)
+    pair = auth.start_session(session=session, user=user, user_agent=request.user_agent.string)
+    session.commit()
+    return _session_out(user, pair, 200)
+
+
+@bp.post("/refresh", responses={200: TokensOut}, security=BEARER)
+@auth_limit
+def refresh() -> Response:
+    """Exchange the refresh token (as the Bearer token) for a new pair; each refresh token works once."""
+    verify_jwt_in_request(refresh=True)
+    claims = get_jwt()
+    session = db()
+    pair = auth.rotate_refresh(
+        session=session, jti=claims["jti"], session_id=str(claims.get("sid", "")), user_id=int(claims["sub"])
+    )
+    session.commit()
+    return json_response(
+        TokensOut(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=int(auth.ACCESS_TTL.total_seconds()),
+        )
+    )
+
+
+@bp.post("/logout", responses={204: None}, security=BEARER)
+def logout() -> Response:
+    """End this sign-in session: its access and refresh tokens stop working."""
+    actor = authenticate(with_workspace=False)
+    session = db()
+    auth.logout(session=session, session_id=actor.session_id)
+    session.commit()
+    return no_content()
+
+
+@bp.get("/me", responses={200: MeOut}, security=BEARER)
+def me() -> Response:
+    """The signed-in user and their workspaces with roles."""
+    actor = authenticate(with_workspace=False)
+    return json_response(MeOut(user=user_out(actor.user), workspaces=memberships_out(actor.user.id)))
+
+
+@bp.post("/password", responses={204: None}, security=BEARER)
+@auth_limit
+def change_password(body: PasswordChangeIn) -> Response:
+    """Change the password; every other session of this user is signed out."""
+    actor = authenticate(with_workspace=False)
+    session = db()
+    auth.change_password(
+        session=session,
+        user=actor.user,
+        current=body.current_password,
+        new=body.new_password,
+        keep_session_id=actor.session_id,
+    )
+    session.commit()
+    return no_content()
+
+
+@bp.post("/invites/accept", responses={200: MeOut}, security=BEARER)
+def accept_invite(body: AcceptInviteIn) -> Response:
+    """Join a workspace with an invitation token, as the signed-in user."""
+    actor = authenticate(with_workspace=False)
+    session = db()
+    invite = workspaces.find_open_invite(session=session, token=body.token)
+    workspaces.accept_invite(session=session, invite=invite, user=actor.user)
+    session.commit()
+    return json_response(MeOut(user=user_out(actor.user), workspaces=memberships_out(actor.user.id)))

@@ -1,0 +1,24 @@
+"""Helpers that turn pydantic models into JSON responses, and the error responses every route documents."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from pydantic import BaseModel
+
+from backend.errors import ErrorResponse
+
+
+def json_response(model: BaseModel, status: int = 200) -> Response:
+    response = jsonify(model.model_dump(mode="json"))
+    response.status_code = status
+    return response
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+# Errors any route may answer with; documented once on the app so every operation carries them.
+COMMON_ERRORS = {code: ErrorResponse for code in (400, 401, 403, 404, 409, 413, 415, 422, 423, 429)}
+
+BEARER = [{"bearer": []}]

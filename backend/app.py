@@ -1,0 +1,111 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Response
+from flask_cors import CORS
+from flask_openapi3 import Info, OpenAPI
+
+from backend import web
+from backend.api import register_api
+from backend.api.context import close_db, db
+from backend.api.responses import COMMON_ERRORS
+from backend.config import Settings, load_settings
+from backend.crypto import Keyring, configure_keyring
+from backend.db import Database
+from backend.errors import error_response, register_error_handlers, validation_error_response
+from backend.extensions import STATE_KEY, AppState, jwt, limiter
+from backend.metrics import init_metrics
+from backend.migrate import head_revisions
+from backend.services import auth
+
+API_VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> OpenAPI:
+    """Build the Flask app: config, database, keyring, auth, rate limits, API, metrics and the web UI."""
+    settings = settings or load_settings()
+    app = OpenAPI(
+        __name__,
+        info=Info(
+            title="Spendwatch API",
+            version=API_VERSION,
+            description="Self-hosted spend monitor. Authenticate with `Authorization: Bearer <access token>`; "
+            "pick a workspace with the `X-Workspace-Id` header (default: your first workspace).",
+        ),
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        responses=COMMON_ERRORS,
+        validation_error_status=422,
+        validation_error_callback=validation_error_response,
+        doc_prefix="/api/docs",
+        doc_url="/openapi.json",
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        JWT_SECRET_KEY=settings.secret_key,
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ALGORITHM="HS256",
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        AUTH_RATE_LIMIT=settings.auth_rate_limit,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        JSON_SORT_KEYS=False,
+        MIGRATION_HEADS=head_revisions(),
+    )
+    app.config.update(overrides or {})
+
+    keyring = Keyring(settings.encryption_keys)
+    configure_keyring(keyring)
+    database = Database(settings.database_url)
+    app.extensions[STATE_KEY] = AppState(settings=settings, db=database)
+    app.teardown_appcontext(close_db)
+
+    register_error_handlers(app)
+    _init_jwt(app)
+    limiter.init_app(app)
+    if settings.cors_origins:
+        CORS(app, resources={r"/api/*": {"origins": list(settings.cors_origins)}}, expose_headers=["Retry-After"])
+    register_api(app)
+    app.add_url_rule("/api/openapi.json", "openapi_json", lambda: app.api_doc)
+    app.extensions[STATE_KEY].metrics = init_metrics(app)
+    web.init_app(app)
+    return app
+
+
+def _init_jwt(app: OpenAPI) -> None:
+    """flask-jwt-extended with our error envelope and session revocation."""
+    jwt.init_app(app)
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        try:
+            user_id = int(payload["sub"])
+        except (KeyError, TypeError, ValueError):
+            return True
+        return not auth.session_is_active(session=db(), session_id=payload.get("sid"), user_id=user_id)
+
+    @jwt.unauthorized_loader
+    def _missing(reason: str) -> Response:
+        return error_response(401, "unauthorized", "Sign in first: this needs a Bearer token.")
+
+    @jwt.invalid_token_loader
+    def _invalid(reason: str) -> Response:
+        return error_response(401, "invalid_token", "The token is not valid.")
+
+    @jwt.expired_token_loader
+    def _expired(_header: dict[str, Any], payload: dict[str, Any]) -> Response:
+        kind = "refresh" if payload.get("type") == "refresh" else "access"
+        return error_response(401, "token_expired", f"The {kind} token has expired.")
+
+    @jwt.revoked_token_loader
+    def _revoked_response(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
+        return error_response(401, "session_revoked", "This session has ended; sign in again.")
+
+    @jwt.token_verification_failed_loader
+    def _failed(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
+        return error_response(401, "invalid_token", "The token is not valid.")
+
+

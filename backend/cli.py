@@ -1,0 +1,258 @@
+"""The `spendwatch` command: run, api, worker, db, users, keys and jobs, built on the Flask CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from backend.config import ConfigError, Settings, load_settings
+from backend.extensions import get_state
+from backend.logging_setup import configure_logging
+
+log = logging.getLogger("spendwatch")
+
+
+def _settings() -> Settings:
+    # Log with the requested format from the first line on (settings loading may itself log).
+    production = os.environ.get("APP_ENV", "").strip().lower() == "production"
+    fmt = os.environ.get("LOG_FORMAT") or ("json" if production else "text")
+    configure_logging(level=os.environ.get("LOG_LEVEL", "INFO").upper(), fmt=fmt if fmt in ("json", "text") else "text")
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        # A configuration problem is the operator's to fix: say what, without a traceback.
+        click.echo(f"spendwatch: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _create_app() -> Any:
+    from backend.app import create_app
+
+    settings = _settings()
+    configure_logging(settings)
+    return create_app(settings)
+
+
+def _state() -> Any:
+    return get_state(current_app)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """Spendwatch: a self-hosted spend monitor."""
+
+
+@main.command("run")
+@click.option("--host", default=None, help="Interface to listen on (default SPENDWATCH_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default SPENDWATCH_PORT or 8000).")
+@click.option("--no-scheduler", is_flag=True, help="Serve the API only.")
+@with_appcontext
+def run_command(host: str | None, port: int | None, no_scheduler: bool) -> None:
+    """Apply migrations, then serve the API and run the scheduler in this one process."""
+    from waitress import serve
+
+    from backend import migrate
+    from jobs.scheduler import build_scheduler
+
+    state = _state()
+    settings: Settings = state.settings
+    migrate.upgrade(settings.database_url)
+    scheduler = None
+    if not no_scheduler:
+        scheduler = build_scheduler(state.db, settings, background=True)
+        scheduler.start()
+    host = host or settings.host
+    port = port or settings.port
+    log.info("Spendwatch is up at http://%s:%s (database: %s)", host, port, state.db.dialect)
+    try:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        serve(app, host=host, port=port, threads=8, ident="spendwatch")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@main.command("api")
+@click.option("--bind", default=None, help="host:port (default SPENDWATCH_HOST:SPENDWATCH_PORT).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default WEB_CONCURRENCY).")
+def api_command(bind: str | None, workers: int | None) -> None:
+    """Serve the API with gunicorn (production). The scheduler runs separately: `spendwatch worker`."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = _settings()
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind or f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", workers or settings.web_concurrency)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("worker_tmp_dir", "/dev/shm" if sys.platform.startswith("linux") else None)
+
+        def load(self) -> Any:
+            return _create_app()
+
+    _Gunicorn().run()
+
+
+@main.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Run the scheduler only (as many replicas as you like: work is claimed in the database)."""
+    from jobs.scheduler import build_scheduler
+
+    state = _state()
+    scheduler = build_scheduler(state.db, state.settings, background=False)
+    log.info("worker started with %d job(s)", len(scheduler.get_jobs()))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("worker stopped")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from backend import migrate
+
+    migrate.upgrade(_state().settings.database_url, revision)
+    click.echo(f"database is at {', '.join(migrate.current_revisions(_state().db.engine)) or 'base'}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (`base` empties the database)."""
+    from backend import migrate
+
+    migrate.downgrade(_state().settings.database_url, revision)
+    click.echo(f"database is at {', '.join(migrate.current_revisions(_state().db.engine)) or 'base'}")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's revision and the code's head."""
+    from backend import migrate
+
+    current = migrate.current_revisions(_state().db.engine)
+    click.echo(f"database: {', '.join(current) or 'base'}; code head: {', '.join(migrate.head_revisions())}")
+
+
+@main.group("users")
+def users_group() -> None:
+    """User administration."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Make the user an instance administrator.")
+@click.option("--name", default="", help="Display name.")
+@click.option("--workspace", "workspace_name", default=None, help="Name of the workspace the user will own.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def users_create(email: str, admin: bool, name: str, workspace_name: str | None, password_stdin: bool) -> None:
+    """Create a user who owns a new workspace."""
+    from backend.errors import ApiError
+    from backend.services import auth, workspaces
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _state().db.system_session() as session:
+        try:
+            user = auth.create_user(session=session, email=email, password=password, name=name, is_admin=admin)
+            membership = workspaces.create_workspace(
+                session=session, owner=user, name=workspace_name or f"{user.email.split('@')[0]}'s workspace"
+            )
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(
+            f"created user {user.email} (id {user.id}{', instance admin' if admin else ''}), "
+            f"owner of workspace {membership.workspace.name!r} (id {membership.workspace_id})"
+        )
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Encryption keys of stored secrets."""
+
+
+@keys_group.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key (prepend it to ENCRYPTION_KEYS, restart, then run `keys rotate`)."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret under the newest key (the first of ENCRYPTION_KEYS)."""
+    from backend.services import keys
+
+    with _state().db.system_session() as session:
+        report = keys.rotate_all(session=session)
+    tables = ", ".join(f"{t}: {n}" for t, n in sorted(report.tables.items())) or "none"
+    click.echo(
+        f"re-encrypted {report.rotated} secret(s) ({tables}); {report.already_current} already under the newest key"
+    )
+
+
+@keys_group.command("status")
+@with_appcontext
+def keys_status() -> None:
+    """How many secrets are under the newest key and how many still need `keys rotate`."""
+    from backend.services import keys
+
+    with _state().db.system_session() as session:
+        status = keys.key_status(session=session)
+    click.echo(
+        f"{status['keys']} key(s) configured; {status['secrets_current']} secret(s) under the newest key, "
+        f"{status['secrets_stale']} under an older one"
+    )
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs."""
+
+
+@jobs_group.command("list")
+def jobs_list() -> None:
+    """List the scheduler's jobs with their schedules."""
+    from jobs.table import JOBS
+
+    for job in JOBS:
+        click.echo(f"{job.id:<16} every {job.describe_schedule():<12} {job.description}")
+
+
+@jobs_group.command("run")
+@click.argument("name")
+@with_appcontext
+def jobs_run(name: str) -> None:
+    """Run one job now, in this process."""
+    from jobs.table import JOBS_BY_ID
+
+    job = JOBS_BY_ID.get(name)
+    if job is None:
+        raise click.ClickException(f"no job named {name!r}; see `spendwatch jobs list`")
+    result = job.run(_state().db, _state().settings)
+    click.echo(f"{name}: {result}")
+
+

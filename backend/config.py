@@ -1,0 +1,170 @@
+"""Configuration from environment variables, with development secrets generated into the data dir."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot start Spendwatch; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process settings read once at start-up (instance settings editable at runtime live in the DB)."""
+
+    app_env: str
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    encryption_keys: tuple[str, ...]
+    base_url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: tuple[str, ...] = ()
+    max_request_bytes: int = 10 * 1024 * 1024
+    ratelimit_storage_uri: str = "memory://"
+    auth_rate_limit: str = "10 per minute"
+    log_level: str = "INFO"
+    log_format: str = "text"
+    web_concurrency: int = 2
+    provider_base_urls: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+
+def _read(env: Mapping[str, str], name: str) -> str | None:
+    """Value of NAME, or the contents of the file named by NAME_FILE (Docker secrets)."""
+    value = env.get(name)
+    if value:
+        return value.strip()
+    path = env.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE points at {path!r}, which cannot be read: {exc.strerror}") from None
+    return None
+
+
+def _generated_secret(path: Path, make: Callable[[], str], generated: list[str], name: str) -> str:
+    """Read a development secret from PATH, creating it (mode 0600) on first use and noting NAME then."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    # O_EXCL + 0600: the secret is never world-readable, not even for an instant.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    generated.append(name)
+    return value
+
+
+def _validate_fernet_keys(keys: tuple[str, ...]) -> None:
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"ENCRYPTION_KEYS entry #{index + 1} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes; make one with `spendwatch keys generate`)"
+            ) from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from ENV (default os.environ); generate dev secrets, refuse missing ones in production."""
+    env = os.environ if env is None else env
+    app_env = env.get("APP_ENV", "development").strip().lower()
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
+
+    data_dir = Path(env.get("SPENDWATCH_DATA_DIR") or "var").resolve()
+    database_url = _read(env, "DATABASE_URL") or f"sqlite:///{data_dir / 'spendwatch.db'}"
+
+    secret_key = _read(env, "SECRET_KEY")
+    raw_keys = _read(env, "ENCRYPTION_KEYS")
+
+    if app_env == "production":
+        missing = [name for name, value in (("SECRET_KEY", secret_key), ("ENCRYPTION_KEYS", raw_keys)) if not value]
+        if missing:
+            raise ConfigError(
+                "APP_ENV=production refuses to start without "
+                + " and ".join(missing)
+                + " (set the variable, or NAME_FILE pointing at a file that holds it)"
+            )
+
+    generated: list[str] = []
+    if not secret_key:
+        secret_key = _generated_secret(
+            data_dir / "secret_key", lambda: secrets.token_urlsafe(48), generated, "SECRET_KEY"
+        )
+    if not raw_keys:
+        raw_keys = _generated_secret(
+            data_dir / "encryption_keys", lambda: Fernet.generate_key().decode(), generated, "ENCRYPTION_KEYS"
+        )
+    if generated:
+        log.warning(
+            "development mode: generated %s into %s (mode 0600); set them explicitly before going to production",
+            " and ".join(generated),
+            data_dir,
+        )
+
+    keys = tuple(k.strip() for k in raw_keys.split(",") if k.strip())
+    if not keys:
+        raise ConfigError("ENCRYPTION_KEYS is set but holds no key")
+    _validate_fernet_keys(keys)
+    if secret_key in keys:
+        raise ConfigError("SECRET_KEY and ENCRYPTION_KEYS must differ: the JWT secret is not the encryption key")
+
+    port = _int(env, "SPENDWATCH_PORT", 8000)
+    host = env.get("SPENDWATCH_HOST", "127.0.0.1")
+    log_format = env.get("LOG_FORMAT") or ("json" if app_env == "production" else "text")
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, got {log_format!r}")
+
+    # Per-provider API base URL overrides, e.g. SPENDWATCH_PROVIDER_URL_OPENAI=http://127.0.0.1:9000
+    prefix = "SPENDWATCH_PROVIDER_URL_"
+    provider_urls = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix) and v}
+
+    return Settings(
+        app_env=app_env,
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=secret_key,
+        encryption_keys=keys,
+        base_url=(env.get("BASE_URL") or f"http://{host}:{port}").rstrip("/"),
+        host=host,
+        port=port,
+        cors_origins=tuple(o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()),
+        max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 10 * 1024 * 1024),
+        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        auth_rate_limit=env.get("AUTH_RATE_LIMIT") or "10 per minute",
+        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        log_format=log_format,
+        web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        provider_base_urls=provider_urls,
+    )

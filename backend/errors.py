@@ -1,0 +1,127 @@
+"""The one error shape of the API, `{"error": {"code", "message", "details"}}`, and its handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx answer of the API has this shape."""
+
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """An error meant for the client: status, a stable machine code and a human message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class Invalid(ApiError):
+    status, code = 422, "invalid"
+
+
+class Locked(ApiError):
+    status, code = 423, "locked"
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "details": details}})
+    response.status_code = status
+    return response
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors without the offending input (it may hold a secret)."""
+    return [
+        {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def validation_error_response(exc: ValidationError) -> Response:
+    """flask-openapi3's hook for request validation failures."""
+    return error_response(422, "validation_error", "The request is not valid.", validation_details(exc))
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Turn every error into the JSON envelope; unexpected ones become a bare 500 with no traceback."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError) -> Response:
+        return validation_error_response(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = exc.description or exc.name
+        if status == 429:
+            message = f"Too many requests: limit is {exc.description}. Try again later."
+        response = error_response(status, _HTTP_CODES.get(status, "http_error"), message)
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # Logged with the stack for operators; the client only learns that it failed.
+        log.exception("unhandled error: %s", type(exc).__name__)
+        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")

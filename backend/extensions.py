@@ -1,0 +1,33 @@
+"""Flask extension objects (bound in create_app) and the per-app state Spendwatch keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from backend.config import Settings
+from backend.db import Database
+
+# Unbound extension objects, the usual Flask pattern: they hold no app or connection until init_app().
+jwt = JWTManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    metrics: Any = None
+
+
+STATE_KEY = "spendwatch"
+
+
+def get_state(app: Flask) -> AppState:
+    state: AppState = app.extensions[STATE_KEY]
+    return state

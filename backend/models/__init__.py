@@ -1,0 +1,29 @@
+"""All models, imported here so that `Base.metadata` is complete for Alembic and the app."""
+
+from backend.db import Base
+from backend.models.accounts import ProviderAccount
+from backend.models.settings import InstanceSettings
+from backend.models.users import AuthSession, Invite, Membership, RefreshToken, Role, User, Workspace
+
+__all__ = [
+    "AuthSession",
+    "Base",
+    "InstanceSettings",
+    "Invite",
+    "Membership",
+    "ProviderAccount",
+    "RefreshToken",
+    "Role",
+    "User",
+    "Workspace",
+    "tenant_tables",
+]
+
+
+def tenant_tables() -> list[str]:
+    """Names of tables holding one workspace's rows (row-level security applies to each)."""
+    return sorted(
+        mapper.class_.__tablename__
+        for mapper in Base.registry.mappers
+        if getattr(mapper.class_, "__tenant__", False)
+    )

@@ -1,0 +1,30 @@
+"""Provider accounts: a connection to one AI provider or money account, with encrypted credentials."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.crypto import EncryptedJSON
+from backend.db import Base, UTCDateTime
+from backend.models.base import IdMixin, TenantMixin, TimestampMixin
+
+ACCOUNT_STATUSES = ("new", "ok", "failing", "needs_attention")
+
+
+class ProviderAccount(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "provider_accounts"
+
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # Every credential field (secret or not) lives in one Fernet token; the API shows hints only.
+    credentials: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, nullable=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    sync_interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="new", nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_tested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

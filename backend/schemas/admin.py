@@ -1,0 +1,61 @@
+"""Schemas of /api/admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from backend.schemas.common import RequestModel
+
+
+class SmtpOut(BaseModel):
+    host: str
+    port: int
+    security: Literal["none", "starttls", "tls"]
+    username: str
+    from_address: str
+    password: str = Field(description="A hint of the stored password, or empty when none is set")
+
+
+class SyncIntervalsModel(BaseModel):
+    ai_minutes: int = Field(ge=1, le=24 * 60)
+    money_minutes: int = Field(ge=15, le=7 * 24 * 60)
+
+
+class SettingsOut(BaseModel):
+    registration_mode: Literal["open", "invite", "closed"]
+    sync_intervals: SyncIntervalsModel
+    smtp: SmtpOut
+    allow_private_webhooks: bool
+    base_url: str | None
+    updated_at: dt.datetime | None
+
+
+class SmtpPatch(RequestModel):
+    host: str | None = Field(None, max_length=255)
+    port: int | None = Field(None, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] | None = None
+    username: str | None = Field(None, max_length=255)
+    from_address: str | None = Field(None, max_length=320)
+    password: str | None = Field(None, max_length=1024, description="Send the hint back to keep; '' clears")
+
+
+class SyncIntervalsPatch(RequestModel):
+    ai_minutes: int | None = Field(None, ge=1, le=24 * 60)
+    money_minutes: int | None = Field(None, ge=15, le=7 * 24 * 60)
+
+
+class SettingsPatch(RequestModel):
+    registration_mode: Literal["open", "invite", "closed"] | None = None
+    sync_intervals: SyncIntervalsPatch | None = None
+    smtp: SmtpPatch | None = None
+    allow_private_webhooks: bool | None = None
+    base_url: str | None = Field(None, max_length=500, pattern=r"^https?://\S+$")
+
+
+class KeyStatusOut(BaseModel):
+    keys: int
+    secrets_current: int
+    secrets_stale: int

@@ -1,0 +1,152 @@
+"""Provider accounts: create, read, update with masked secrets, delete, and test the connection."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.crypto import mask_secret
+from backend.db import utcnow
+from backend.errors import Invalid, NotFound
+from backend.models import ProviderAccount
+from integrations.providers import PROVIDERS, get_provider
+from integrations.providers.base import ConnectionResult, Provider, ProviderError
+
+log = logging.getLogger(__name__)
+
+
+def provider_class(kind: str) -> type[Provider]:
+    """The registered provider for KIND, or a 422 naming the known kinds."""
+    cls = get_provider(kind)
+    if cls is None:
+        raise Invalid(
+            f"Unknown provider kind {kind!r}.",
+            code="unknown_provider",
+            details={"known": sorted(PROVIDERS)},
+        )
+    return cls
+
+
+def _check_credentials(cls: type[Provider], credentials: dict[str, Any]) -> None:
+    errors = cls.validate_credentials(credentials)
+    if errors:
+        raise Invalid(
+            "Some credentials are missing or not valid.",
+            details=[{"loc": ["body", "credentials", k], "msg": v, "type": "credential"} for k, v in errors.items()],
+        )
+
+
+def masked_credentials(account: ProviderAccount) -> dict[str, str]:
+    """Credentials as the API shows them: secret fields as hints, other fields as they are."""
+    cls = get_provider(account.kind)
+    fields = {f.name: f for f in cls.credential_fields} if cls else {}
+    shown: dict[str, str] = {}
+    for name, value in (account.credentials or {}).items():
+        field = fields.get(name)
+        shown[name] = mask_secret(str(value)) if field is None or field.secret else str(value)
+    return shown
+
+
+def list_accounts(*, session: Session, workspace_id: int) -> list[ProviderAccount]:
+    stmt = select(ProviderAccount).where(ProviderAccount.workspace_id == workspace_id).order_by(ProviderAccount.id)
+    return list(session.scalars(stmt))
+
+
+def get_account(*, session: Session, workspace_id: int, account_id: int) -> ProviderAccount:
+    """The account, or 404 when it does not exist in this workspace."""
+    account = session.scalars(
+        select(ProviderAccount).where(ProviderAccount.id == account_id, ProviderAccount.workspace_id == workspace_id)
+    ).first()
+    if account is None:
+        raise NotFound("Account not found.")
+    return account
+
+
+def create_account(
+    *,
+    session: Session,
+    workspace_id: int,
+    kind: str,
+    name: str,
+    credentials: dict[str, Any],
+    config: dict[str, Any] | None = None,
+    sync_interval_minutes: int | None = None,
+) -> ProviderAccount:
+    """Store a new account; its credentials are encrypted by the column type."""
+    cls = provider_class(kind)
+    _check_credentials(cls, credentials)
+    account = ProviderAccount(
+        workspace_id=workspace_id,
+        kind=kind,
+        name=name.strip() or cls.label,
+        credentials={k: v.strip() for k, v in credentials.items() if v},
+        config=config or {},
+        sync_interval_minutes=sync_interval_minutes,
+        status="new",
+    )
+    session.add(account)
+    session.flush()
+    log.info("account created id=%s kind=%s workspace=%s", account.id, kind, workspace_id)
+    return account
+
+
+def update_account(*, session: Session, account: ProviderAccount, changes: dict[str, Any]) -> ProviderAccount:
+    """Apply a PATCH. A secret sent back as its hint keeps the stored value; new credentials clear the status."""
+    if "name" in changes and changes["name"] is not None:
+        account.name = changes["name"].strip() or account.name
+    for key in ("config", "enabled"):
+        if changes.get(key) is not None:
+            setattr(account, key, changes[key])
+    if "sync_interval_minutes" in changes:
+        account.sync_interval_minutes = changes["sync_interval_minutes"]
+    submitted = changes.get("credentials")
+    if submitted is not None:
+        cls = provider_class(account.kind)
+        current = dict(account.credentials or {})
+        merged = dict(current)
+        for field_name, value in submitted.items():
+            old = str(current.get(field_name, ""))
+            if value is not None and not (old and value == mask_secret(old)):
+                merged[field_name] = value.strip() if isinstance(value, str) else value
+        _check_credentials(cls, merged)
+        if merged != current:
+            account.credentials = {k: v for k, v in merged.items() if v}
+            # New credentials deserve a fresh chance: "needs attention" is cleared until they are tried.
+            account.status = "new"
+            account.last_error = None
+    account.updated_at = utcnow()
+    return account
+
+
+def delete_account(*, session: Session, account: ProviderAccount) -> None:
+    session.delete(account)
+    log.info("account deleted id=%s workspace=%s", account.id, account.workspace_id)
+
+
+def provider_for(account: ProviderAccount, base_urls: dict[str, str] | None = None) -> Provider:
+    """An instance of the account's provider with its decrypted credentials."""
+    cls = provider_class(account.kind)
+    base_url = (account.config or {}).get("base_url") or (base_urls or {}).get(account.kind)
+    return cls(account.credentials, base_url=base_url)
+
+
+def check_connection(
+    *, session: Session, account: ProviderAccount, base_urls: dict[str, str] | None = None
+) -> ConnectionResult:
+    """Try the credentials against the provider and record the outcome on the account."""
+    provider = provider_for(account, base_urls)
+    account.last_tested_at = utcnow()
+    try:
+        result = provider.test_connection()
+    except ProviderError as exc:
+        account.status = "needs_attention" if exc.kind == "auth" else "failing"
+        account.last_error = exc.message
+        log.warning("account test failed id=%s kind=%s error_kind=%s", account.id, account.kind, exc.kind)
+        return ConnectionResult(ok=False, message=exc.message)
+    account.status = "ok"
+    account.last_error = None
+    log.info("account test ok id=%s kind=%s", account.id, account.kind)
+    return result

@@ -1,0 +1,209 @@
+"""Sign-up, sign-in with lockout, token issue and rotation with reuse detection, sign-out, password change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from backend.db import utcnow
+from backend.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized
+from backend.models import AuthSession, Membership, RefreshToken, User
+from backend.services import instance_settings, workspaces
+from backend.services.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+
+ACCESS_TTL = dt.timedelta(minutes=15)
+REFRESH_TTL = dt.timedelta(days=7)
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    session_id: str
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_strength(password: str, *, email: str = "") -> None:
+    """Reject passwords that are too short or equal to the email."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters.",
+            details=[{"loc": ["body", "password"], "msg": "too short", "type": "password_too_short"}],
+        )
+    if email and password.strip().lower() == email:
+        raise Invalid("Password must not be your email address.", code="weak_password")
+
+
+def user_count(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def find_user(*, session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == normalize_email(email))).first()
+
+
+def create_user(
+    *, session: Session, email: str, password: str, name: str = "", is_admin: bool = False
+) -> User:
+    """Create a user (no workspace); fails with 409 when the email is taken."""
+    email = normalize_email(email)
+    check_password_strength(password, email=email)
+    if find_user(session=session, email=email) is not None:
+        raise Conflict("An account with this email already exists.", code="email_taken")
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), is_admin=is_admin)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def register(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    name: str = "",
+    workspace_name: str | None = None,
+    invite_token: str | None = None,
+) -> tuple[User, Membership]:
+    """Sign up. The first user becomes instance admin and owner of a new workspace; later sign-ups
+    follow the registration mode: open (own workspace, or join by invite), invite (token required), closed."""
+    first = user_count(session=session) == 0
+    mode = instance_settings.get_config(session=session).registration_mode
+    invite = None
+    if not first:
+        if mode == "closed":
+            raise Forbidden("Sign-up is closed on this instance; ask an administrator.", code="registration_closed")
+        if invite_token:
+            invite = workspaces.find_open_invite(session=session, token=invite_token)
+        elif mode == "invite":
+            raise Forbidden("Sign-up on this instance needs an invitation.", code="invite_required")
+    user = create_user(session=session, email=email, password=password, name=name, is_admin=first)
+    if invite is not None:
+        return user, workspaces.accept_invite(session=session, invite=invite, user=user)
+    default_name = f"{name.strip() or user.email.split('@')[0]}'s workspace"
+    return user, workspaces.create_workspace(session=session, owner=user, name=workspace_name or default_name)
+
+
+def authenticate(*, session: Session, email: str, password: str) -> User:
+    """Check credentials; five failures in a row lock the user for fifteen minutes."""
+    now = utcnow()
+    user = find_user(session=session, email=email)
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        verify_password(None, password)  # same work as a real check while locked
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise Locked(
+            f"Too many failed sign-ins: this account is locked for about {minutes} more minute(s).",
+            code="account_locked",
+        )
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        if user is not None and not ok:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+            session.commit()  # the failure count must survive this request's error response
+        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _issue(session: Session, user_id: int, session_id: str) -> TokenPair:
+    identity = str(user_id)
+    claims = {"sid": session_id}
+    access = create_access_token(identity=identity, additional_claims=claims, expires_delta=ACCESS_TTL)
+    refresh = create_refresh_token(identity=identity, additional_claims=claims, expires_delta=REFRESH_TTL)
+    now = utcnow()
+    session.add(RefreshToken(jti=get_jti(refresh), session_id=session_id, issued_at=now, expires_at=now + REFRESH_TTL))
+    return TokenPair(access_token=access, refresh_token=refresh, session_id=session_id)
+
+
+def start_session(*, session: Session, user: User, user_agent: str = "") -> TokenPair:
+    """Open a sign-in session for USER and issue its first access + refresh pair."""
+    auth_session = AuthSession(
+        id=str(uuid.uuid4()), user_id=user.id, expires_at=utcnow() + REFRESH_TTL, user_agent=user_agent[:255]
+    )
+    session.add(auth_session)
+    session.flush()
+    return _issue(session, user.id, auth_session.id)
+
+
+def session_is_active(*, session: Session, session_id: str | None, user_id: int) -> bool:
+    """True while the sign-in session behind a token is neither revoked nor expired."""
+    if not session_id:
+        return False
+    row = session.get(AuthSession, session_id)
+    return row is not None and row.user_id == user_id and row.revoked_at is None and row.expires_at > utcnow()
+
+
+def _revoke(session: Session, session_ids: list[str], reason: str) -> None:
+    if session_ids:
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason)
+        )
+
+
+def rotate_refresh(*, session: Session, jti: str, session_id: str, user_id: int) -> TokenPair:
+    """Exchange a refresh token for a new pair. A token presented twice revokes its whole family."""
+    token = session.get(RefreshToken, jti)
+    if token is None or token.session_id != session_id or not session_is_active(
+        session=session, session_id=session_id, user_id=user_id
+    ):
+        raise Unauthorized("This session has ended; sign in again.", code="session_revoked")
+    # Conditional update: of two concurrent refreshes with the same token exactly one wins.
+    claimed = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.jti == jti, RefreshToken.rotated_at.is_(None))
+        .values(rotated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        _revoke(session, [session_id], "refresh_token_reused")
+        session.commit()  # the revocation must stick even though this request fails
+        raise Unauthorized(
+            "This refresh token was already used; the session has been revoked. Sign in again.",
+            code="refresh_token_reused",
+        )
+    return _issue(session, user_id, session_id)
+
+
+def logout(*, session: Session, session_id: str) -> None:
+    """End one sign-in session (its refresh tokens and access tokens stop working)."""
+    _revoke(session, [session_id], "logout")
+
+
+def change_password(*, session: Session, user: User, current: str, new: str, keep_session_id: str) -> None:
+    """Change USER's password and sign out every other session."""
+    if not verify_password(user.password_hash, current):
+        raise Forbidden("The current password is wrong.", code="wrong_password")
+    check_password_strength(new, email=user.email)
+    user.password_hash = hash_password(new)
+    others = session.scalars(
+        select(AuthSession.id).where(AuthSession.user_id == user.id, AuthSession.id != keep_session_id)
+    ).all()
+    _revoke(session, list(others), "password_changed")
+
+
+def purge_expired(*, session: Session) -> int:
+    """Delete sign-in sessions that expired more than a day ago (their tokens cascade)."""
+    cutoff = utcnow() - dt.timedelta(days=1)
+    stale = session.scalars(select(AuthSession).where(AuthSession.expires_at < cutoff)).all()
+    for row in stale:
+        session.delete(row)
+    return len(stale)

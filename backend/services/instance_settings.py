@@ -1,0 +1,106 @@
+"""Instance settings: typed defaults, stored values, encrypted secrets and their masked view."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from backend.crypto import mask_secret
+from backend.db import utcnow
+from backend.models import InstanceSettings
+from backend.models.settings import SETTINGS_ROW_ID
+
+RegistrationMode = Literal["open", "invite", "closed"]
+
+
+class SmtpSettings(BaseModel):
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str = ""
+    from_address: str = ""
+
+
+class SyncIntervals(BaseModel):
+    ai_minutes: int = Field(15, ge=1, le=24 * 60)
+    money_minutes: int = Field(360, ge=15, le=7 * 24 * 60)
+
+
+class InstanceConfig(BaseModel):
+    """Non-secret instance settings with their defaults."""
+
+    registration_mode: RegistrationMode = "invite"
+    sync_intervals: SyncIntervals = SyncIntervals()
+    smtp: SmtpSettings = SmtpSettings()
+    allow_private_webhooks: bool = False
+    base_url: str | None = None
+
+
+# Secret settings live in the encrypted column under these keys and are shown only as hints.
+SECRET_KEYS = ("smtp_password",)
+
+
+def _row(session: Session) -> InstanceSettings:
+    row = session.get(InstanceSettings, SETTINGS_ROW_ID)
+    if row is None:
+        row = InstanceSettings(id=SETTINGS_ROW_ID, values={}, secrets={})
+        session.add(row)
+        session.flush()
+    return row
+
+
+def get_config(*, session: Session) -> InstanceConfig:
+    """Current instance settings (defaults for anything never set)."""
+    row = session.get(InstanceSettings, SETTINGS_ROW_ID)
+    return InstanceConfig.model_validate(row.values if row else {})
+
+
+def public_base_url(*, session: Session, default: str) -> str:
+    """The URL users reach Spendwatch at (admin setting, else BASE_URL), without a trailing slash."""
+    return (get_config(session=session).base_url or default).rstrip("/")
+
+
+def get_secret(*, session: Session, key: str) -> str:
+    """A decrypted secret setting, or '' when unset (for the code that uses it, never for the API)."""
+    row = session.get(InstanceSettings, SETTINGS_ROW_ID)
+    return str((row.secrets or {}).get(key, "")) if row else ""
+
+
+def masked_view(*, session: Session) -> dict[str, Any]:
+    """Settings as the admin API shows them: secrets replaced by hints."""
+    row = session.get(InstanceSettings, SETTINGS_ROW_ID)
+    config = InstanceConfig.model_validate(row.values if row else {})
+    secrets = row.secrets if row else {}
+    data = config.model_dump()
+    data["smtp"]["password"] = mask_secret(str(secrets.get("smtp_password", "")))
+    data["updated_at"] = row.updated_at if row else None
+    return data
+
+
+def resolve_secret(submitted: str | None, current: str) -> str:
+    """Apply the masking rule: omitted or the hint sent back keeps the secret, '' clears, else replace."""
+    if submitted is None or (current and submitted == mask_secret(current)):
+        return current
+    return submitted
+
+
+def update(*, session: Session, changes: dict[str, Any], smtp_password: str | None = None) -> None:
+    """Merge CHANGES (a partial InstanceConfig) into the stored settings, validating the result."""
+    row = _row(session)
+    merged = InstanceConfig.model_validate(row.values or {}).model_dump()
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    row.values = InstanceConfig.model_validate(merged).model_dump(mode="json")
+    secrets = dict(row.secrets or {})
+    new_password = resolve_secret(smtp_password, str(secrets.get("smtp_password", "")))
+    if new_password:
+        secrets["smtp_password"] = new_password
+    else:
+        secrets.pop("smtp_password", None)
+    row.secrets = secrets
+    row.updated_at = utcnow()

@@ -1,0 +1,16 @@
+"""The provider registry: every provider kind Spendwatch knows, by its stable `kind` string."""
+
+from __future__ import annotations
+
+from integrations.providers.base import Provider
+from integrations.providers.demo import DemoProvider
+
+# Explicit on purpose: adding a provider is one module plus one line here, and nothing registers itself.
+PROVIDERS: dict[str, type[Provider]] = {
+    DemoProvider.kind: DemoProvider,
+}
+
+
+def get_provider(kind: str) -> type[Provider] | None:
+    """The provider class for KIND, or None when unknown."""
+    return PROVIDERS.get(kind)

@@ -1,0 +1,107 @@
+"""The provider contract: what a provider kind declares and the two things it can do."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from integrations.records import SyncWindow, UsageRecord
+
+
+class Capability(enum.StrEnum):
+    USAGE = "usage"
+    COSTS = "costs"
+    TRANSACTIONS = "transactions"
+    BALANCES = "balances"
+
+
+class ProviderCategory(enum.StrEnum):
+    AI = "ai"
+    MONEY = "money"
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One input of a provider's credential form; secret fields are encrypted and shown only as hints."""
+
+    name: str
+    label: str
+    secret: bool = True
+    required: bool = True
+    help: str = ""
+    placeholder: str = ""
+
+
+class ProviderError(Exception):
+    """A provider call failed; the message is safe to show (it never contains a credential)."""
+
+    #: "auth" → needs attention, no retry until credentials change; "transient" → retry later;
+    #: "malformed" → the response could not be understood.
+    kind: ClassVar[str] = "transient"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ProviderAuthError(ProviderError):
+    kind = "auth"
+
+
+class ProviderTransientError(ProviderError):
+    kind = "transient"
+
+
+class ProviderMalformedError(ProviderError):
+    kind = "malformed"
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    ok: bool
+    message: str
+
+
+class Provider:
+    """Base class: subclasses set the class attributes and implement test_connection / fetch_usage."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    category: ClassVar[ProviderCategory] = ProviderCategory.AI
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+    default_base_url: ClassVar[str | None] = None
+    description: ClassVar[str] = ""
+
+    def __init__(self, credentials: Mapping[str, Any], *, base_url: str | None = None) -> None:
+        self.credentials = dict(credentials)
+        self.base_url = base_url or self.default_base_url
+
+    def __repr__(self) -> str:  # never show credentials, even in a debugger or a log of the object
+        return f"<{type(self).__name__} kind={self.kind}>"
+
+    @classmethod
+    def validate_credentials(cls, credentials: Mapping[str, Any]) -> dict[str, str]:
+        """Check the credential form: required fields present, unknown fields rejected. Returns field errors."""
+        errors: dict[str, str] = {}
+        known = {f.name for f in cls.credential_fields}
+        for name in credentials:
+            if name not in known:
+                errors[name] = "unknown field for this provider"
+        for f in cls.credential_fields:
+            value = credentials.get(f.name)
+            if value is not None and not isinstance(value, str):
+                errors[f.name] = "must be a string"
+            elif f.required and not (value or "").strip():
+                errors[f.name] = "required"
+        return errors
+
+    def test_connection(self) -> ConnectionResult:
+        """Check the credentials against the provider; raise ProviderError on failure."""
+        raise NotImplementedError
+
+    def fetch_usage(self, window: SyncWindow) -> Iterator[list[UsageRecord]]:
+        """Yield usage records for WINDOW in batches (one batch per provider page)."""
+        raise NotImplementedError
