@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response
 from flask_cors import CORS
 from flask_openapi3 import Info, OpenAPI
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import web
 from backend.api import register_api
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         JWT_ALGORITHM="HS256",
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         AUTH_RATE_LIMIT=settings.auth_rate_limit,
+        REFRESH_RATE_LIMIT=settings.refresh_rate_limit,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
         JSON_SORT_KEYS=False,
@@ -63,11 +65,19 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.extensions[STATE_KEY] = AppState(settings=settings, db=database)
     app.teardown_appcontext(close_db)
 
+    if settings.trusted_proxies:
+        # Behind N reverse proxies, the client address (rate limits, logs) comes from X-Forwarded-For.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     register_error_handlers(app)
     _init_jwt(app)
     limiter.init_app(app)
     if settings.cors_origins:
-        CORS(app, resources={r"/api/*": {"origins": list(settings.cors_origins)}}, expose_headers=["Retry-After"])
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": list(settings.cors_origins)}},
+            expose_headers=["Retry-After"],
+        )
     register_api(app)
     app.add_url_rule("/api/openapi.json", "openapi_json", lambda: app.api_doc)
     app.extensions[STATE_KEY].metrics = init_metrics(app)
@@ -107,5 +117,3 @@ def _init_jwt(app: OpenAPI) -> None:
     @jwt.token_verification_failed_loader
     def _failed(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
         return error_response(401, "invalid_token", "The token is not valid.")
-
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -69,6 +70,9 @@ def run_command(host: str | None, port: int | None, no_scheduler: bool) -> None:
         scheduler.start()
     host = host or settings.host
     port = port or settings.port
+    if not os.environ.get("BASE_URL") and (host, port) != (settings.host, settings.port):
+        # Links in invites and emails must point where this process listens when BASE_URL is not set.
+        state.settings = replace(settings, base_url=f"http://{host}:{port}")
     log.info("Spendwatch is up at http://%s:%s (database: %s)", host, port, state.db.dialect)
     try:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -87,12 +91,13 @@ def api_command(bind: str | None, workers: int | None) -> None:
 
     settings = _settings()
 
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", bind or f"{settings.host}:{settings.port}")
             self.cfg.set("workers", workers or settings.web_concurrency)
             self.cfg.set("accesslog", "-")
-            self.cfg.set("worker_tmp_dir", "/dev/shm" if sys.platform.startswith("linux") else None)
+            # Heartbeat files in RAM: a slow or full disk must not make gunicorn think workers hung.
+            self.cfg.set("worker_tmp_dir", "/dev/shm" if sys.platform.startswith("linux") else None)  # noqa: S108
 
         def load(self) -> Any:
             return _create_app()
@@ -254,5 +259,3 @@ def jobs_run(name: str) -> None:
         raise click.ClickException(f"no job named {name!r}; see `spendwatch jobs list`")
     result = job.run(_state().db, _state().settings)
     click.echo(f"{name}: {result}")
-
-

@@ -36,9 +36,11 @@ class Settings:
     max_request_bytes: int = 10 * 1024 * 1024
     ratelimit_storage_uri: str = "memory://"
     auth_rate_limit: str = "10 per minute"
+    refresh_rate_limit: str = "60 per minute"
     log_level: str = "INFO"
     log_format: str = "text"
     web_concurrency: int = 2
+    trusted_proxies: int = 0  # reverse proxies in front of the API whose X-Forwarded-* headers we believe
     provider_base_urls: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -67,7 +69,11 @@ def _generated_secret(path: Path, make: Callable[[], str], generated: list[str],
     path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
     # O_EXCL + 0600: the secret is never world-readable, not even for an instant.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process sharing this data dir won the race: use its secret.
+        return path.read_text(encoding="utf-8").strip()
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(value + "\n")
     generated.append(name)
@@ -85,14 +91,21 @@ def _validate_fernet_keys(keys: tuple[str, ...]) -> None:
             ) from None
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1, maximum: int | None = None) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ConfigError(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -140,11 +153,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if secret_key in keys:
         raise ConfigError("SECRET_KEY and ENCRYPTION_KEYS must differ: the JWT secret is not the encryption key")
 
-    port = _int(env, "SPENDWATCH_PORT", 8000)
-    host = env.get("SPENDWATCH_HOST", "127.0.0.1")
-    log_format = env.get("LOG_FORMAT") or ("json" if app_env == "production" else "text")
+    port = _int(env, "SPENDWATCH_PORT", 8000, maximum=65535)
+    host = (env.get("SPENDWATCH_HOST") or "").strip() or "127.0.0.1"
+    log_format = (env.get("LOG_FORMAT") or "").strip().lower() or ("json" if app_env == "production" else "text")
     if log_format not in ("json", "text"):
         raise ConfigError(f"LOG_FORMAT must be json or text, got {log_format!r}")
+    log_level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+    ratelimit_storage = (env.get("RATELIMIT_STORAGE_URI") or "").strip() or "memory://"
+    if not ratelimit_storage.startswith(("memory://", "redis://", "rediss://", "redis+sentinel://")):
+        raise ConfigError("RATELIMIT_STORAGE_URI must be memory:// or a redis:// URL")
 
     # Per-provider API base URL overrides, e.g. SPENDWATCH_PROVIDER_URL_OPENAI=http://127.0.0.1:9000
     prefix = "SPENDWATCH_PROVIDER_URL_"
@@ -160,11 +179,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=host,
         port=port,
         cors_origins=tuple(o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()),
-        max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 10 * 1024 * 1024),
-        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
-        auth_rate_limit=env.get("AUTH_RATE_LIMIT") or "10 per minute",
-        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024),
+        ratelimit_storage_uri=ratelimit_storage,
+        auth_rate_limit=(env.get("AUTH_RATE_LIMIT") or "").strip() or "10 per minute",
+        refresh_rate_limit=(env.get("REFRESH_RATE_LIMIT") or "").strip() or "60 per minute",
+        log_level=log_level,
         log_format=log_format,
-        web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        web_concurrency=_int(env, "WEB_CONCURRENCY", 2, maximum=64),
+        trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, minimum=0, maximum=10),
         provider_base_urls=provider_urls,
     )

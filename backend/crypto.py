@@ -79,10 +79,17 @@ class EncryptedJSON(TypeDecorator[dict[str, Any]]):
 
 
 def mask_secret(value: str) -> str:
-    """A hint that identifies a secret without revealing it: `sk-…a1b2`."""
+    """A hint that identifies a secret without revealing it: `sk-…a1b2`.
+
+    The hint never shows more than a third of the secret: short secrets show nothing, and a prefix such
+    as `sk-` is kept only for secrets long enough to hide the rest.
+    """
     if not value:
         return ""
-    if len(value) <= 8:
-        return "…" + value[-2:] if len(value) > 4 else "…"
-    prefix = value.split("-", 1)[0] + "-" if "-" in value[:8] else ""
+    if len(value) < 12:
+        return "…"
+    head, sep, _ = value[:8].partition("-")
+    prefix = head + sep if sep else ""
+    if (len(prefix) + 4) * 3 > len(value):
+        prefix = ""
     return f"{prefix}…{value[-4:]}"

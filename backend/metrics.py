@@ -22,7 +22,10 @@ def init_metrics(app: Flask) -> Metrics:
     metrics = Metrics(
         registry=registry,
         requests=Counter(
-            "spendwatch_http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry
+            "spendwatch_http_requests",
+            "HTTP requests served",
+            ["method", "route", "status"],
+            registry=registry,
         ),
         latency=Histogram(
             "spendwatch_http_request_duration_seconds",

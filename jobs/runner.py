@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-
 from backend.db import Database
 
 log = logging.getLogger("spendwatch.jobs")
@@ -26,5 +25,3 @@ def run_job(job_id: str, func: JobFunc, database: Database, **kwargs: Any) -> An
         return None
     log.info("job %s done in %.2fs: %s", job_id, time.perf_counter() - started, result)
     return result
-
-

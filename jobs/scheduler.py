@@ -13,9 +13,7 @@ from jobs.table import JOBS
 
 def build_scheduler(database: Database, settings: Settings, *, background: bool) -> BaseScheduler:
     """A scheduler with every job of the table; BACKGROUND for `spendwatch run`, blocking for the worker."""
-    scheduler: BaseScheduler = (
-        BackgroundScheduler(timezone="UTC") if background else BlockingScheduler(timezone="UTC")
-    )
+    scheduler: BaseScheduler = BackgroundScheduler(timezone="UTC") if background else BlockingScheduler(timezone="UTC")
     for job in JOBS:
         scheduler.add_job(
             job.run,

@@ -45,7 +45,7 @@ def account_out(account: ProviderAccount, default_interval: int) -> AccountOut:
         config=account.config or {},
         enabled=account.enabled,
         sync_interval_minutes=account.sync_interval_minutes or default_interval,
-        status=account.status,  # type: ignore[arg-type]
+        status=account.status,
         last_error=account.last_error,
         last_tested_at=account.last_tested_at,
         created_at=account.created_at,
@@ -75,7 +75,12 @@ def list_providers() -> Response:
             capabilities=sorted(c.value for c in cls.capabilities),
             credential_fields=[
                 CredentialFieldOut(
-                    name=f.name, label=f.label, secret=f.secret, required=f.required, help=f.help, placeholder=f.placeholder
+                    name=f.name,
+                    label=f.label,
+                    secret=f.secret,
+                    required=f.required,
+                    help=f.help,
+                    placeholder=f.placeholder,
                 )
                 for f in cls.credential_fields
             ],
@@ -120,7 +125,9 @@ def get_account(path: AccountPath) -> Response:
 def update_account(path: AccountPath, body: AccountPatch) -> Response:
     """Change an account. Sending a secret's hint back keeps the stored secret."""
     session = db()
-    account = accounts.get_account(session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id)
+    account = accounts.get_account(
+        session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id
+    )
     accounts.update_account(session=session, account=account, changes=body.model_dump(exclude_unset=True))
     session.commit()
     return json_response(_out(account))
@@ -130,7 +137,9 @@ def update_account(path: AccountPath, body: AccountPatch) -> Response:
 def delete_account(path: AccountPath) -> Response:
     """Delete an account and everything synced from it."""
     session = db()
-    account = accounts.get_account(session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id)
+    account = accounts.get_account(
+        session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id
+    )
     accounts.delete_account(session=session, account=account)
     session.commit()
     return no_content()
@@ -140,9 +149,11 @@ def delete_account(path: AccountPath) -> Response:
 def test_account(path: AccountPath) -> Response:
     """Try the stored credentials against the provider; the outcome is recorded on the account."""
     session = db()
-    account = accounts.get_account(session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id)
+    account = accounts.get_account(
+        session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id
+    )
     result = accounts.check_connection(
         session=session, account=account, base_urls=dict(get_state(current_app).settings.provider_base_urls)
     )
     session.commit()
-    return json_response(ConnectionTestOut(ok=result.ok, message=result.message, status=account.status))  # type: ignore[arg-type]
+    return json_response(ConnectionTestOut(ok=result.ok, message=result.message, status=account.status))

@@ -8,13 +8,16 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import authenticate, db
 from backend.api.responses import BEARER, json_response, no_content
+from backend.db import rls_bypass
 from backend.extensions import limiter
-from backend.models import User
+from backend.models import User, Workspace
 from backend.schemas.auth import (
     AcceptInviteIn,
+    InviteInfoOut,
+    InviteTokenPath,
     LoginIn,
-    MeOut,
     MembershipOut,
+    MeOut,
     PasswordChangeIn,
     RegisterIn,
     RegistrationInfoOut,
@@ -31,7 +34,14 @@ def _auth_limit() -> str:
     return str(current_app.config["AUTH_RATE_LIMIT"])
 
 
+def _refresh_limit() -> str:
+    return str(current_app.config["REFRESH_RATE_LIMIT"])
+
+
+# Sign-in style endpoints share one budget per client address; token refresh (every open tab, every
+# 15 minutes) has its own, larger one so an office behind one address is not locked out of refreshing.
 auth_limit = limiter.limit(_auth_limit, scope="auth")
+refresh_limit = limiter.limit(_refresh_limit, scope="refresh")
 
 
 def user_out(user: User) -> UserOut:
@@ -40,7 +50,7 @@ def user_out(user: User) -> UserOut:
 
 def memberships_out(user_id: int) -> list[MembershipOut]:
     return [
-        MembershipOut(workspace_id=m.workspace_id, workspace_name=m.workspace.name, role=m.role)  # type: ignore[arg-type]
+        MembershipOut(workspace_id=m.workspace_id, workspace_name=m.workspace.name, role=m.role)
         for m in workspaces.memberships_of(session=db(), user_id=user_id)
     ]
 
@@ -100,7 +110,7 @@ def login(body: LoginIn) -> Response:
 
 
 @bp.post("/refresh", responses={200: TokensOut}, security=BEARER)
-@auth_limit
+@refresh_limit
 def refresh() -> Response:
     """Exchange the refresh token (as the Bearer token) for a new pair; each refresh token works once."""
     verify_jwt_in_request(refresh=True)
@@ -151,6 +161,24 @@ def change_password(body: PasswordChangeIn) -> Response:
     )
     session.commit()
     return no_content()
+
+
+@bp.get("/invites/<string:token>", responses={200: InviteInfoOut})
+@auth_limit
+def invite_info(path: InviteTokenPath) -> Response:
+    """What an invitation token is for (workspace, email, role), so the sign-up page can say so."""
+    session = db()
+    invite = workspaces.find_open_invite(session=session, token=path.token)
+    with rls_bypass(session):
+        workspace = session.get(Workspace, invite.workspace_id)
+    return json_response(
+        InviteInfoOut(
+            workspace_name=workspace.name if workspace else "",
+            email=invite.email,
+            role=invite.role,
+            expires_at=invite.expires_at,
+        )
+    )
 
 
 @bp.post("/invites/accept", responses={200: MeOut}, security=BEARER)

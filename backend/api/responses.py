@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, jsonify
+from flask_openapi3.types import ResponseDict
 from pydantic import BaseModel
 
 from backend.errors import ErrorResponse
@@ -19,6 +20,6 @@ def no_content() -> Response:
 
 
 # Errors any route may answer with; documented once on the app so every operation carries them.
-COMMON_ERRORS = {code: ErrorResponse for code in (400, 401, 403, 404, 409, 413, 415, 422, 423, 429)}
+COMMON_ERRORS: ResponseDict = {code: ErrorResponse for code in (400, 401, 403, 404, 409, 413, 415, 422, 423, 429)}
 
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]

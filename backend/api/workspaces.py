@@ -27,25 +27,29 @@ from backend.schemas.workspaces import (
 from backend.services import instance_settings, workspaces
 
 bp = APIBlueprint(
-    "workspaces", __name__, url_prefix="/api/workspaces", abp_tags=[Tag(name="workspaces")], abp_security=BEARER
+    "workspaces",
+    __name__,
+    url_prefix="/api/workspaces",
+    abp_tags=[Tag(name="workspaces")],
+    abp_security=BEARER,
 )
 bp.before_request(user_guard)
 
 
 def _workspace_out(m: Membership) -> WorkspaceOut:
     w = m.workspace
-    return WorkspaceOut(id=w.id, name=w.name, timezone=w.timezone, role=m.role, created_at=w.created_at)  # type: ignore[arg-type]
+    return WorkspaceOut(id=w.id, name=w.name, timezone=w.timezone, role=m.role, created_at=w.created_at)
 
 
 def _member_out(m: Membership) -> MemberOut:
-    return MemberOut(id=m.id, user_id=m.user_id, email=m.user.email, name=m.user.name, role=m.role)  # type: ignore[arg-type]
+    return MemberOut(id=m.id, user_id=m.user_id, email=m.user.email, name=m.user.name, role=m.role)
 
 
 def _invite_out(i: Invite) -> InviteOut:
     return InviteOut(
         id=i.id,
         email=i.email,
-        role=i.role,  # type: ignore[arg-type]
+        role=i.role,
         expires_at=i.expires_at,
         accepted_at=i.accepted_at,
         revoked_at=i.revoked_at,

@@ -23,7 +23,5 @@ __all__ = [
 def tenant_tables() -> list[str]:
     """Names of tables holding one workspace's rows (row-level security applies to each)."""
     return sorted(
-        mapper.class_.__tablename__
-        for mapper in Base.registry.mappers
-        if getattr(mapper.class_, "__tenant__", False)
+        mapper.class_.__tablename__ for mapper in Base.registry.mappers if getattr(mapper.class_, "__tenant__", False)
     )

@@ -25,5 +25,5 @@ class TenantMixin:
     __tenant__ = True
 
     @declared_attr
-    def workspace_id(cls) -> Mapped[int]:  # noqa: N805
+    def workspace_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True, nullable=False)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from backend.schemas.common import RequestModel
 
@@ -52,7 +53,18 @@ class SettingsPatch(RequestModel):
     sync_intervals: SyncIntervalsPatch | None = None
     smtp: SmtpPatch | None = None
     allow_private_webhooks: bool | None = None
-    base_url: str | None = Field(None, max_length=500, pattern=r"^https?://\S+$")
+    base_url: str | None = Field(
+        None, max_length=500, description="Public URL of this instance; null or '' falls back to BASE_URL"
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
+            raise ValueError("must be an http(s) URL such as https://spend.example.com")
+        return value.strip()
 
 
 class KeyStatusOut(BaseModel):

@@ -66,3 +66,14 @@ class RegistrationInfoOut(BaseModel):
 
 class AcceptInviteIn(RequestModel):
     token: str = Field(min_length=1, max_length=200)
+
+
+class InviteTokenPath(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class InviteInfoOut(BaseModel):
+    workspace_name: str
+    email: str
+    role: Literal["owner", "admin", "member", "viewer"]
+    expires_at: dt.datetime

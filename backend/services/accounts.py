@@ -35,7 +35,7 @@ def _check_credentials(cls: type[Provider], credentials: dict[str, Any]) -> None
     if errors:
         raise Invalid(
             "Some credentials are missing or not valid.",
-            details=[{"loc": ["body", "credentials", k], "msg": v, "type": "credential"} for k, v in errors.items()],
+            details=[{"loc": ["credentials", k], "msg": v, "type": "credential"} for k, v in errors.items()],
         )
 
 

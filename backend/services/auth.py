@@ -38,7 +38,7 @@ def check_password_strength(password: str, *, email: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             f"Password must be at least {MIN_PASSWORD_LENGTH} characters.",
-            details=[{"loc": ["body", "password"], "msg": "too short", "type": "password_too_short"}],
+            details=[{"loc": ["password"], "msg": "too short", "type": "password_too_short"}],
         )
     if email and password.strip().lower() == email:
         raise Invalid("Password must not be your email address.", code="weak_password")
@@ -52,9 +52,7 @@ def find_user(*, session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == normalize_email(email))).first()
 
 
-def create_user(
-    *, session: Session, email: str, password: str, name: str = "", is_admin: bool = False
-) -> User:
+def create_user(*, session: Session, email: str, password: str, name: str = "", is_admin: bool = False) -> User:
     """Create a user (no workspace); fails with 409 when the email is taken."""
     email = normalize_email(email)
     check_password_strength(password, email=email)
@@ -162,8 +160,10 @@ def _revoke(session: Session, session_ids: list[str], reason: str) -> None:
 def rotate_refresh(*, session: Session, jti: str, session_id: str, user_id: int) -> TokenPair:
     """Exchange a refresh token for a new pair. A token presented twice revokes its whole family."""
     token = session.get(RefreshToken, jti)
-    if token is None or token.session_id != session_id or not session_is_active(
-        session=session, session_id=session_id, user_id=user_id
+    if (
+        token is None
+        or token.session_id != session_id
+        or not session_is_active(session=session, session_id=session_id, user_id=user_id)
     ):
         raise Unauthorized("This session has ended; sign in again.", code="session_revoked")
     # Conditional update: of two concurrent refreshes with the same token exactly one wins.

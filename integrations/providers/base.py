@@ -95,7 +95,7 @@ class Provider:
             if value is not None and not isinstance(value, str):
                 errors[f.name] = "must be a string"
             elif f.required and not (value or "").strip():
-                errors[f.name] = "required"
+                errors[f.name] = "is required"
         return errors
 
     def test_connection(self) -> ConnectionResult:

@@ -35,7 +35,7 @@ def _units(*parts: object) -> int:
 class DemoProvider(Provider):
     kind = "demo"
     label = "Demo (synthetic data)"
-    description = "Deterministic made-up usage for trying Spendwatch out. Keys must start with `demo-`."
+    description = "Deterministic made-up usage for trying Spendwatch out. Keys must start with demo-."
     capabilities = frozenset({Capability.USAGE, Capability.COSTS})
     credential_fields = (
         CredentialField("api_key", "API key", secret=True, placeholder="demo-…", help="Any value starting with demo-"),
