@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.db import set_workspace
 from backend.models import ProviderAccount
 
-KEY = "demo-s3cr3t-value-7f3a"
+KEY = "demo-s3cr3t-value-long-enough-7f3a"
 
 
 def _create(api, token, **overrides):

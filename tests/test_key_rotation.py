@@ -58,7 +58,7 @@ def test_old_data_decrypts_after_adding_a_key_and_rotation_removes_the_old_key(m
     api = Api(new_app.test_client())
     token = api.login("owner@example.com")["access_token"]
     # Old ciphertext still decrypts: the account works and shows its hint.
-    assert api.call("GET", f"/api/accounts/{account_id}", token).get_json()["credentials"] == {"api_key": "demo-…2c3d"}
+    assert api.call("GET", f"/api/accounts/{account_id}", token).get_json()["credentials"] == {"api_key": "…2c3d"}
     assert api.call("POST", f"/api/accounts/{account_id}/test", token).get_json()["ok"] is True
     status = api.call("GET", "/api/admin/keys", token).get_json()
     assert status["keys"] == 2 and status["secrets_stale"] >= 1
