@@ -53,14 +53,19 @@ def account_out(account: ProviderAccount, default_interval: int) -> AccountOut:
     )
 
 
-def _default_interval(kind: str) -> int:
+def _outs(items: list[ProviderAccount]) -> list[AccountOut]:
+    """Accounts as the API shows them; the instance's default intervals are read once, not per account."""
     intervals = instance_settings.get_config(session=db()).sync_intervals
-    cls = PROVIDERS.get(kind)
-    return intervals.money_minutes if cls and cls.category == ProviderCategory.MONEY else intervals.ai_minutes
+
+    def default_interval(kind: str) -> int:
+        cls = PROVIDERS.get(kind)
+        return intervals.money_minutes if cls and cls.category == ProviderCategory.MONEY else intervals.ai_minutes
+
+    return [account_out(a, default_interval(a.kind)) for a in items]
 
 
 def _out(account: ProviderAccount) -> AccountOut:
-    return account_out(account, _default_interval(account.kind))
+    return _outs([account])[0]
 
 
 @providers_bp.get("", responses={200: ProviderKindList})
@@ -94,7 +99,7 @@ def list_providers() -> Response:
 def list_accounts() -> Response:
     """Provider accounts of the current workspace."""
     items = accounts.list_accounts(session=db(), workspace_id=current_actor().workspace_id)
-    return json_response(AccountList(items=[_out(a) for a in items]))
+    return json_response(AccountList(items=_outs(items)))
 
 
 @bp.post("", responses={201: AccountOut})
