@@ -39,7 +39,9 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         ),
         security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         responses=COMMON_ERRORS,
-        validation_error_status=422,
+        # A string on purpose: flask-openapi3 looks the status up among string keys when it documents
+        # validation errors, and an int would make it overwrite our envelope with its own schema.
+        validation_error_status="422",
         validation_error_callback=validation_error_response,
         doc_prefix="/api/docs",
         doc_url="/openapi.json",

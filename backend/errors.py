@@ -98,6 +98,20 @@ _HTTP_CODES = {
 }
 
 
+def http_error_response(exc: HTTPException) -> Response:
+    """A werkzeug HTTP error (404, 405, 413, 429…) in the JSON envelope, keeping its Allow/Retry-After headers."""
+    status = exc.code or 500
+    message = exc.description or exc.name
+    if status == 429:
+        message = f"Too many requests: limit is {exc.description}. Try again later."
+    response = error_response(status, _HTTP_CODES.get(status, "http_error"), message)
+    for header in ("Allow", "Retry-After"):
+        value = exc.get_response().headers.get(header)
+        if value:
+            response.headers[header] = value
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Turn every error into the JSON envelope; unexpected ones become a bare 500 with no traceback."""
 
@@ -109,16 +123,7 @@ def register_error_handlers(app: Flask) -> None:
     def _validation(exc: ValidationError) -> Response:
         return validation_error_response(exc)
 
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        message = exc.description or exc.name
-        if status == 429:
-            message = f"Too many requests: limit is {exc.description}. Try again later."
-        response = error_response(status, _HTTP_CODES.get(status, "http_error"), message)
-        if status == 405 and exc.get_response().headers.get("Allow"):
-            response.headers["Allow"] = exc.get_response().headers["Allow"]
-        return response
+    app.register_error_handler(HTTPException, http_error_response)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -6,7 +6,7 @@ from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import current_actor, db, tenant_guard, user_guard
-from backend.api.responses import BEARER, json_response, no_content
+from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.extensions import get_state
 from backend.models import ProviderAccount
 from backend.schemas.accounts import (
@@ -25,12 +25,22 @@ from integrations.providers import PROVIDERS
 from integrations.providers.base import ProviderCategory
 
 bp = APIBlueprint(
-    "accounts", __name__, url_prefix="/api/accounts", abp_tags=[Tag(name="accounts")], abp_security=BEARER
+    "accounts",
+    __name__,
+    url_prefix="/api/accounts",
+    abp_responses=COMMON_ERRORS,
+    abp_tags=[Tag(name="accounts")],
+    abp_security=BEARER,
 )
 bp.before_request(tenant_guard())
 
 providers_bp = APIBlueprint(
-    "providers", __name__, url_prefix="/api/providers", abp_tags=[Tag(name="accounts")], abp_security=BEARER
+    "providers",
+    __name__,
+    url_prefix="/api/providers",
+    abp_responses=COMMON_ERRORS,
+    abp_tags=[Tag(name="accounts")],
+    abp_security=BEARER,
 )
 providers_bp.before_request(user_guard)
 

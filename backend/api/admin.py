@@ -6,12 +6,19 @@ from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import admin_guard, db
-from backend.api.responses import BEARER, json_response
+from backend.api.responses import BEARER, COMMON_ERRORS, json_response
 from backend.db import rls_bypass
 from backend.schemas.admin import KeyStatusOut, SettingsOut, SettingsPatch
 from backend.services import instance_settings, keys
 
-bp = APIBlueprint("admin", __name__, url_prefix="/api/admin", abp_tags=[Tag(name="admin")], abp_security=BEARER)
+bp = APIBlueprint(
+    "admin",
+    __name__,
+    url_prefix="/api/admin",
+    abp_responses=COMMON_ERRORS,
+    abp_tags=[Tag(name="admin")],
+    abp_security=BEARER,
+)
 bp.before_request(admin_guard)
 
 

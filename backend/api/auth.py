@@ -7,7 +7,7 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import authenticate, db
-from backend.api.responses import BEARER, json_response, no_content
+from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.db import rls_bypass
 from backend.extensions import limiter
 from backend.models import User, Workspace
@@ -27,7 +27,7 @@ from backend.schemas.auth import (
 )
 from backend.services import auth, instance_settings, workspaces
 
-bp = APIBlueprint("auth", __name__, url_prefix="/api/auth", abp_tags=[Tag(name="auth")])
+bp = APIBlueprint("auth", __name__, url_prefix="/api/auth", abp_responses=COMMON_ERRORS, abp_tags=[Tag(name="auth")])
 
 
 def _auth_limit() -> str:

@@ -16,6 +16,7 @@ from backend.services import workspaces
 
 WORKSPACE_HEADER = "X-Workspace-Id"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on every backend
 
 
 def db() -> Session:
@@ -63,9 +64,12 @@ def _workspace_from_header() -> int | None:
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise Invalid(f"{WORKSPACE_HEADER} must be a workspace id (an integer).", code="bad_workspace") from None
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise Invalid(f"{WORKSPACE_HEADER} must be a workspace id (a positive integer).", code="bad_workspace")
+    return value
 
 
 def authenticate(*, with_workspace: bool) -> Actor:

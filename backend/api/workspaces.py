@@ -6,7 +6,7 @@ from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import authenticate, current_actor, db, require_role, user_guard
-from backend.api.responses import BEARER, json_response, no_content
+from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.extensions import get_state
 from backend.models import Invite, Membership, Role
 from backend.schemas.workspaces import (
@@ -30,6 +30,7 @@ bp = APIBlueprint(
     "workspaces",
     __name__,
     url_prefix="/api/workspaces",
+    abp_responses=COMMON_ERRORS,
     abp_tags=[Tag(name="workspaces")],
     abp_security=BEARER,
 )

@@ -68,7 +68,7 @@ class AcceptInviteIn(RequestModel):
     token: str = Field(min_length=1, max_length=200)
 
 
-class InviteTokenPath(BaseModel):
+class InviteTokenPath(RequestModel):
     token: str = Field(min_length=1, max_length=200)
 
 
