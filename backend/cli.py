@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo
 
 from backend.config import ConfigError, Settings, load_settings
 from backend.extensions import get_state
@@ -44,16 +47,43 @@ def _state() -> Any:
     return get_state(current_app)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def with_app(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command inside an app context; commands without it (help, keys generate…) need no config.
+
+    Flask's test CLI runner passes its app through ScriptInfo; otherwise the app is built from the environment.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        info = click.get_current_context().find_object(ScriptInfo)
+        app = info.load_app() if info is not None else _create_app()
+        with app.app_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM (docker stop, systemd) like Ctrl-C, so servers and schedulers shut down cleanly."""
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@click.group()
 def main() -> None:
     """Spendwatch: a self-hosted spend monitor."""
+    # Files Spendwatch creates (SQLite database and journals, generated secrets) are private to its user.
+    os.umask(0o077)
 
 
 @main.command("run")
 @click.option("--host", default=None, help="Interface to listen on (default SPENDWATCH_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default SPENDWATCH_PORT or 8000).")
 @click.option("--no-scheduler", is_flag=True, help="Serve the API only.")
-@with_appcontext
+@with_app
 def run_command(host: str | None, port: int | None, no_scheduler: bool) -> None:
     """Apply migrations, then serve the API and run the scheduler in this one process."""
     from waitress import serve
@@ -64,6 +94,7 @@ def run_command(host: str | None, port: int | None, no_scheduler: bool) -> None:
     state = _state()
     settings: Settings = state.settings
     migrate.upgrade(settings.database_url)
+    _stop_on_sigterm()
     scheduler = None
     if not no_scheduler:
         scheduler = build_scheduler(state.db, settings, background=True)
@@ -106,11 +137,12 @@ def api_command(bind: str | None, workers: int | None) -> None:
 
 
 @main.command("worker")
-@with_appcontext
+@with_app
 def worker_command() -> None:
     """Run the scheduler only (as many replicas as you like: work is claimed in the database)."""
     from jobs.scheduler import build_scheduler
 
+    _stop_on_sigterm()
     state = _state()
     scheduler = build_scheduler(state.db, state.settings, background=False)
     log.info("worker started with %d job(s)", len(scheduler.get_jobs()))
@@ -127,7 +159,7 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
-@with_appcontext
+@with_app
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from backend import migrate
@@ -138,7 +170,7 @@ def db_upgrade(revision: str) -> None:
 
 @db_group.command("downgrade")
 @click.argument("revision")
-@with_appcontext
+@with_app
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (`base` empties the database)."""
     from backend import migrate
@@ -148,7 +180,7 @@ def db_downgrade(revision: str) -> None:
 
 
 @db_group.command("current")
-@with_appcontext
+@with_app
 def db_current() -> None:
     """Show the database's revision and the code's head."""
     from backend import migrate
@@ -168,7 +200,7 @@ def users_group() -> None:
 @click.option("--name", default="", help="Display name.")
 @click.option("--workspace", "workspace_name", default=None, help="Name of the workspace the user will own.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@with_appcontext
+@with_app
 def users_create(email: str, admin: bool, name: str, workspace_name: str | None, password_stdin: bool) -> None:
     """Create a user who owns a new workspace."""
     from backend.errors import ApiError
@@ -206,7 +238,7 @@ def keys_generate() -> None:
 
 
 @keys_group.command("rotate")
-@with_appcontext
+@with_app
 def keys_rotate() -> None:
     """Re-encrypt every stored secret under the newest key (the first of ENCRYPTION_KEYS)."""
     from backend.services import keys
@@ -220,7 +252,7 @@ def keys_rotate() -> None:
 
 
 @keys_group.command("status")
-@with_appcontext
+@with_app
 def keys_status() -> None:
     """How many secrets are under the newest key and how many still need `keys rotate`."""
     from backend.services import keys
@@ -249,7 +281,7 @@ def jobs_list() -> None:
 
 @jobs_group.command("run")
 @click.argument("name")
-@with_appcontext
+@with_app
 def jobs_run(name: str) -> None:
     """Run one job now, in this process."""
     from jobs.table import JOBS_BY_ID
@@ -257,5 +289,8 @@ def jobs_run(name: str) -> None:
     job = JOBS_BY_ID.get(name)
     if job is None:
         raise click.ClickException(f"no job named {name!r}; see `spendwatch jobs list`")
-    result = job.run(_state().db, _state().settings)
+    try:
+        result = job.run(_state().db, _state().settings, raise_errors=True)
+    except Exception as exc:
+        raise click.ClickException(f"job {name} failed: {type(exc).__name__} (details in the log above)") from None
     click.echo(f"{name}: {result}")

@@ -22,8 +22,8 @@ class JobSpec:
         s = self.every_seconds
         return f"{s // 3600}h" if s % 3600 == 0 else f"{s // 60}m" if s % 60 == 0 else f"{s}s"
 
-    def run(self, database: Database, settings: Settings) -> Any:
-        return run_job(self.id, self.func, database, settings=settings)
+    def run(self, database: Database, settings: Settings, *, raise_errors: bool = False) -> Any:
+        return run_job(self.id, self.func, database, raise_errors=raise_errors, settings=settings)
 
 
 JOBS: tuple[JobSpec, ...] = (

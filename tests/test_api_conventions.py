@@ -54,8 +54,10 @@ def test_missing_resource_is_json_404(api, owner):
     assert_error(api.call("GET", "/api/accounts/4242", owner["access_token"]), 404, "not_found")
 
 
-@pytest.mark.parametrize(("method", "path"), [("DELETE", "/api/auth/login"), ("PUT", "/api/accounts"),
-                                              ("GET", "/api/auth/register"), ("POST", "/healthz")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("DELETE", "/api/auth/login"), ("PUT", "/api/accounts"), ("GET", "/api/auth/register"), ("POST", "/healthz")],
+)
 def test_wrong_method_is_json_405_with_allow(client, method, path):
     response = client.open(path, method=method)
     assert_error(response, 405, "method_not_allowed")
@@ -131,8 +133,12 @@ def test_validation_errors_do_not_echo_the_input(client):
 
 
 def test_wrong_types_in_an_authenticated_body_are_422(api, owner):
-    response = api.call("POST", "/api/accounts", owner["access_token"],
-                        json={"kind": "demo", "name": "x", "credentials": "not-a-dict", "sync_interval_minutes": "soon"})
+    response = api.call(
+        "POST",
+        "/api/accounts",
+        owner["access_token"],
+        json={"kind": "demo", "name": "x", "credentials": "not-a-dict", "sync_interval_minutes": "soon"},
+    )
     error = assert_error(response, 422)
     found = locs(error)
     assert ["credentials"] in found and ["sync_interval_minutes"] in found
@@ -235,8 +241,10 @@ def test_access_token_where_refresh_is_expected_is_401(client, owner):
     assert_error(response, 401)
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/api/auth/me"), ("GET", "/api/accounts"),
-                                              ("POST", "/api/auth/logout"), ("GET", "/api/admin/settings")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/api/auth/me"), ("GET", "/api/accounts"), ("POST", "/api/auth/logout"), ("GET", "/api/admin/settings")],
+)
 def test_refresh_token_where_access_is_expected_is_401(client, owner, method, path):
     response = client.open(path, method=method, headers={"Authorization": f"Bearer {owner['refresh_token']}"})
     assert_error(response, 401)
@@ -263,11 +271,14 @@ def test_unexpected_errors_are_a_bare_500_envelope(make_app):
 
 
 def _preflight(client, origin: str, path: str = "/api/accounts") -> Any:
-    return client.options(path, headers={
-        "Origin": origin,
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type, x-workspace-id",
-    })
+    return client.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, x-workspace-id",
+        },
+    )
 
 
 def test_cors_allows_the_configured_origin(make_app, owner):
@@ -288,8 +299,9 @@ def test_cors_allows_the_configured_origin(make_app, owner):
     assert_error(denied, 401)
     assert denied.headers.get("Access-Control-Allow-Origin") == "https://ui.example"
     # The authenticated request itself works cross-origin.
-    ok = client.get("/api/accounts", headers={"Origin": "https://ui.example",
-                                              "Authorization": f"Bearer {owner['access_token']}"})
+    ok = client.get(
+        "/api/accounts", headers={"Origin": "https://ui.example", "Authorization": f"Bearer {owner['access_token']}"}
+    )
     assert ok.status_code == 200
     assert ok.headers.get("Access-Control-Allow-Origin") == "https://ui.example"
 
@@ -305,7 +317,7 @@ def test_no_cors_headers_without_configuration(client):
     assert "Access-Control-Allow-Origin" not in _preflight(client, "https://ui.example").headers
     response = client.get("/api/auth/registration", headers={"Origin": "https://ui.example"})
     assert response.status_code == 200
-    assert not any(h.lower().startswith("access-control-") for h in response.headers.keys())
+    assert not any(h.lower().startswith("access-control-") for h, _ in response.headers.items())
 
 
 # --- OpenAPI and docs -------------------------------------------------------------------------------
@@ -324,10 +336,16 @@ def test_openapi_document(openapi):
     assert openapi["info"]["title"]
     assert openapi["info"]["version"]
     schemes = openapi["components"]["securitySchemes"]
-    assert {"type": "http", "scheme": "bearer"}.items() <= next(iter(
-        s for s in schemes.values() if s.get("scheme") == "bearer")).items()
-    for path in ("/api/accounts", "/api/accounts/{account_id}", "/api/accounts/{account_id}/test",
-                 "/api/auth/login", "/api/admin/settings"):
+    assert {"type": "http", "scheme": "bearer"}.items() <= next(
+        iter(s for s in schemes.values() if s.get("scheme") == "bearer")
+    ).items()
+    for path in (
+        "/api/accounts",
+        "/api/accounts/{account_id}",
+        "/api/accounts/{account_id}/test",
+        "/api/auth/login",
+        "/api/admin/settings",
+    ):
         assert path in openapi["paths"], sorted(openapi["paths"])
     assert {"get", "post"} <= set(openapi["paths"]["/api/accounts"])
     assert {"get", "patch", "delete"} <= set(openapi["paths"]["/api/accounts/{account_id}"])

@@ -20,8 +20,21 @@ from tests.conftest import PASSWORD, Api
 
 SPENDWATCH = Path(sys.executable).parent / "spendwatch"
 
-_OURS = ("APP_ENV", "SECRET_KEY", "ENCRYPTION_KEYS", "DATABASE_URL", "LOG_FORMAT", "LOG_LEVEL", "BASE_URL",
-         "CORS_ORIGINS", "SPENDWATCH_", "FLASK_", "MAX_REQUEST_BYTES", "RATELIMIT_", "AUTH_RATE_LIMIT")
+_OURS = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "BASE_URL",
+    "CORS_ORIGINS",
+    "SPENDWATCH_",
+    "FLASK_",
+    "MAX_REQUEST_BYTES",
+    "RATELIMIT_",
+    "AUTH_RATE_LIMIT",
+)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -31,8 +44,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SPENDWATCH), *args], env=env, cwd=cwd, input=stdin, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [str(SPENDWATCH), *args], env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=180
+    )
 
 
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
@@ -178,8 +192,9 @@ def test_jobs_run_housekeeping_deletes_expired_sessions(cli, app, api, owner):
         sessions = session.scalars(select(AuthSession.id)).all()
         assert len(sessions) == 2
         old_id = next(sid for sid in sessions if sid != _sid(app, fresh["access_token"]))
-        session.execute(update(AuthSession).where(AuthSession.id == old_id)
-                        .values(expires_at=utcnow() - dt.timedelta(days=3)))
+        session.execute(
+            update(AuthSession).where(AuthSession.id == old_id).values(expires_at=utcnow() - dt.timedelta(days=3))
+        )
 
     result = cli("jobs", "run", "housekeeping")
     assert result.returncode == 0, result.stderr
@@ -229,15 +244,20 @@ def test_keys_generate_prints_a_valid_fernet_key(cli):
 
 
 def test_keys_status_and_rotate(cli, settings, make_app, api, owner):
-    response = api.call("POST", "/api/accounts", owner["access_token"],
-                        json={"kind": "demo", "name": "Demo", "credentials": {"api_key": "demo-rotate-me-1234"}})
+    response = api.call(
+        "POST",
+        "/api/accounts",
+        owner["access_token"],
+        json={"kind": "demo", "name": "Demo", "credentials": {"api_key": "demo-rotate-me-1234"}},
+    )
     assert response.status_code == 201, response.get_json()
     account_id = response.get_json()["id"]
 
     status = cli("keys", "status")
     assert status.returncode == 0, status.stderr
-    match = re.fullmatch(r"1 key\(s\) configured; (\d+) secret\(s\) under the newest key, 0 under an older one",
-                         status.stdout.strip())
+    match = re.fullmatch(
+        r"1 key\(s\) configured; (\d+) secret\(s\) under the newest key, 0 under an older one", status.stdout.strip()
+    )
     assert match, status.stdout
     secrets_total = int(match.group(1))
     assert secrets_total >= 1  # at least the demo account's credentials

@@ -18,8 +18,21 @@ SPENDWATCH = Path(sys.executable).parent / "spendwatch"
 SECRET = "a-long-jwt-signing-secret-for-the-config-tests-0123456789"
 
 # Variables of ours that must not leak from the developer's shell into a subprocess under test.
-_OURS = ("APP_ENV", "SECRET_KEY", "ENCRYPTION_KEYS", "DATABASE_URL", "LOG_FORMAT", "LOG_LEVEL", "BASE_URL",
-         "CORS_ORIGINS", "SPENDWATCH_", "FLASK_", "MAX_REQUEST_BYTES", "RATELIMIT_", "AUTH_RATE_LIMIT")
+_OURS = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "BASE_URL",
+    "CORS_ORIGINS",
+    "SPENDWATCH_",
+    "FLASK_",
+    "MAX_REQUEST_BYTES",
+    "RATELIMIT_",
+    "AUTH_RATE_LIMIT",
+)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -69,8 +82,9 @@ def test_production_refuses_to_start_without_secrets_and_names_the_missing_ones(
 
 def test_production_starts_with_both_secrets(tmp_path):
     k = key()
-    settings = load_settings({"APP_ENV": "production", "SPENDWATCH_DATA_DIR": str(tmp_path), "SECRET_KEY": SECRET,
-                              "ENCRYPTION_KEYS": k})
+    settings = load_settings(
+        {"APP_ENV": "production", "SPENDWATCH_DATA_DIR": str(tmp_path), "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": k}
+    )
     assert settings.is_production
     assert settings.secret_key == SECRET
     assert settings.encryption_keys == (k,)
@@ -78,8 +92,14 @@ def test_production_starts_with_both_secrets(tmp_path):
 
 
 def test_app_env_is_case_insensitive(tmp_path):
-    settings = load_settings({"APP_ENV": " Production ", "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(),
-                              "SPENDWATCH_DATA_DIR": str(tmp_path)})
+    settings = load_settings(
+        {
+            "APP_ENV": " Production ",
+            "SECRET_KEY": SECRET,
+            "ENCRYPTION_KEYS": key(),
+            "SPENDWATCH_DATA_DIR": str(tmp_path),
+        }
+    )
     assert settings.app_env == "production"
 
 
@@ -94,13 +114,15 @@ def test_each_secret_is_read_from_its_file(tmp_path):
     secret_file.write_text(SECRET + "\n")
     keys_file.write_text(f"{k1},{k2}\n")
     db_file.write_text("sqlite:////tmp/from-a-file.db\n")
-    settings = load_settings({
-        "APP_ENV": "production",
-        "SPENDWATCH_DATA_DIR": str(tmp_path / "data"),
-        "SECRET_KEY_FILE": str(secret_file),
-        "ENCRYPTION_KEYS_FILE": str(keys_file),
-        "DATABASE_URL_FILE": str(db_file),
-    })
+    settings = load_settings(
+        {
+            "APP_ENV": "production",
+            "SPENDWATCH_DATA_DIR": str(tmp_path / "data"),
+            "SECRET_KEY_FILE": str(secret_file),
+            "ENCRYPTION_KEYS_FILE": str(keys_file),
+            "DATABASE_URL_FILE": str(db_file),
+        }
+    )
     assert settings.secret_key == SECRET  # trailing newline of the file stripped
     assert settings.encryption_keys == (k1, k2)
     assert settings.database_url == "sqlite:////tmp/from-a-file.db"
@@ -109,8 +131,14 @@ def test_each_secret_is_read_from_its_file(tmp_path):
 def test_the_variable_wins_over_its_file(tmp_path):
     secret_file = tmp_path / "secret_key.txt"
     secret_file.write_text("from-the-file-" + SECRET)
-    settings = load_settings({"SECRET_KEY": SECRET, "SECRET_KEY_FILE": str(secret_file), "ENCRYPTION_KEYS": key(),
-                              "SPENDWATCH_DATA_DIR": str(tmp_path)})
+    settings = load_settings(
+        {
+            "SECRET_KEY": SECRET,
+            "SECRET_KEY_FILE": str(secret_file),
+            "ENCRYPTION_KEYS": key(),
+            "SPENDWATCH_DATA_DIR": str(tmp_path),
+        }
+    )
     assert settings.secret_key == SECRET
 
 
@@ -118,8 +146,14 @@ def test_an_empty_secret_file_counts_as_missing_in_production(tmp_path):
     empty = tmp_path / "empty"
     empty.write_text("\n")
     with pytest.raises(ConfigError) as caught:
-        load_settings({"APP_ENV": "production", "SECRET_KEY_FILE": str(empty), "ENCRYPTION_KEYS": key(),
-                       "SPENDWATCH_DATA_DIR": str(tmp_path / "data")})
+        load_settings(
+            {
+                "APP_ENV": "production",
+                "SECRET_KEY_FILE": str(empty),
+                "ENCRYPTION_KEYS": key(),
+                "SPENDWATCH_DATA_DIR": str(tmp_path / "data"),
+            }
+        )
     assert "SECRET_KEY" in str(caught.value)
     assert "ENCRYPTION_KEYS" not in str(caught.value)
 
@@ -128,8 +162,12 @@ def test_an_empty_secret_file_counts_as_missing_in_production(tmp_path):
 @pytest.mark.parametrize("target", ["missing", "directory"])
 def test_an_unreadable_secret_file_gives_a_clear_error(tmp_path, name, target):
     path = tmp_path / "nope" if target == "missing" else tmp_path
-    env = {"APP_ENV": "production", "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(),
-           "SPENDWATCH_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": SECRET,
+        "ENCRYPTION_KEYS": key(),
+        "SPENDWATCH_DATA_DIR": str(tmp_path / "data"),
+    }
     del env[name]
     env[f"{name}_FILE"] = str(path)
     with pytest.raises(ConfigError) as caught:
@@ -225,8 +263,13 @@ def test_secret_key_equal_to_an_encryption_key_is_rejected(tmp_path):
 
 def test_encryption_keys_keep_their_order_newest_first(tmp_path):
     keys = [key() for _ in range(3)]
-    settings = load_settings({"SECRET_KEY": SECRET, "ENCRYPTION_KEYS": f" {keys[0]} , {keys[1]},{keys[2]}, ",
-                              "SPENDWATCH_DATA_DIR": str(tmp_path)})
+    settings = load_settings(
+        {
+            "SECRET_KEY": SECRET,
+            "ENCRYPTION_KEYS": f" {keys[0]} , {keys[1]},{keys[2]}, ",
+            "SPENDWATCH_DATA_DIR": str(tmp_path),
+        }
+    )
     assert settings.encryption_keys == tuple(keys)
 
 
@@ -254,15 +297,17 @@ def test_log_format_defaults(tmp_path, app_env, given, expected):
 
 def test_bad_log_format_is_rejected(tmp_path):
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
-        load_settings({"LOG_FORMAT": "xml", "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(),
-                       "SPENDWATCH_DATA_DIR": str(tmp_path)})
+        load_settings(
+            {"LOG_FORMAT": "xml", "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(), "SPENDWATCH_DATA_DIR": str(tmp_path)}
+        )
 
 
 @pytest.mark.parametrize("app_env", ["prod", "staging", "dev"])
 def test_bad_app_env_is_rejected(tmp_path, app_env):
     with pytest.raises(ConfigError) as caught:
-        load_settings({"APP_ENV": app_env, "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(),
-                       "SPENDWATCH_DATA_DIR": str(tmp_path)})
+        load_settings(
+            {"APP_ENV": app_env, "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(), "SPENDWATCH_DATA_DIR": str(tmp_path)}
+        )
     message = str(caught.value)
     assert "APP_ENV" in message
     assert app_env in message
@@ -273,13 +318,26 @@ def test_bad_app_env_is_rejected(tmp_path, app_env):
 
 def test_bad_integer_settings_are_rejected(tmp_path):
     with pytest.raises(ConfigError, match="SPENDWATCH_PORT"):
-        load_settings({"SPENDWATCH_PORT": "eighty", "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(),
-                       "SPENDWATCH_DATA_DIR": str(tmp_path)})
+        load_settings(
+            {
+                "SPENDWATCH_PORT": "eighty",
+                "SECRET_KEY": SECRET,
+                "ENCRYPTION_KEYS": key(),
+                "SPENDWATCH_DATA_DIR": str(tmp_path),
+            }
+        )
 
 
 def test_cors_origins_and_base_url(tmp_path):
-    settings = load_settings({"CORS_ORIGINS": "https://a.example, https://b.example,", "BASE_URL": "https://sw.example/",
-                              "SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(), "SPENDWATCH_DATA_DIR": str(tmp_path)})
+    settings = load_settings(
+        {
+            "CORS_ORIGINS": "https://a.example, https://b.example,",
+            "BASE_URL": "https://sw.example/",
+            "SECRET_KEY": SECRET,
+            "ENCRYPTION_KEYS": key(),
+            "SPENDWATCH_DATA_DIR": str(tmp_path),
+        }
+    )
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.base_url == "https://sw.example"
 
@@ -293,8 +351,9 @@ def test_cors_origins_and_base_url(tmp_path):
 )
 def test_cli_in_production_without_secrets_exits_nonzero_without_traceback(tmp_path, given, missing, present):
     env = clean_env(APP_ENV="production", SPENDWATCH_DATA_DIR=str(tmp_path / "data"), **given)
-    result = subprocess.run([str(SPENDWATCH), "db", "current"], env=env, cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [str(SPENDWATCH), "db", "current"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     for name in missing:
         assert name in result.stderr

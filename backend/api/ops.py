@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,4 +47,5 @@ def readyz() -> tuple[Response, int]:
 def metrics() -> Response:
     """Prometheus text exposition of this process's metrics."""
     registry = get_state(current_app).metrics.registry
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # The classic 0.0.4 text format, set as a whole header (mimetype= would append a second charset).
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_PLAIN_0_0_4)

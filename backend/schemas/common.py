@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from backend.services.auth import EMAIL_PATTERN
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320, pattern=f"^{EMAIL_PATTERN}$")
 ]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 PositiveId = Annotated[int, Field(ge=1, le=2**31 - 1)]

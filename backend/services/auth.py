@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -27,6 +28,10 @@ class TokenPair:
     access_token: str
     refresh_token: str
     session_id: str
+
+
+# Deliberately loose (one @, no spaces): the invite or sign-in mail is the real check of an address.
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+"
 
 
 def normalize_email(email: str) -> str:
@@ -55,6 +60,8 @@ def find_user(*, session: Session, email: str) -> User | None:
 def create_user(*, session: Session, email: str, password: str, name: str = "", is_admin: bool = False) -> User:
     """Create a user (no workspace); fails with 409 when the email is taken."""
     email = normalize_email(email)
+    if not re.fullmatch(EMAIL_PATTERN, email) or len(email) > 320:
+        raise Invalid(f"{email!r} is not an email address.", code="invalid_email")
     check_password_strength(password, email=email)
     if find_user(session=session, email=email) is not None:
         raise Conflict("An account with this email already exists.", code="email_taken")
