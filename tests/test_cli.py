@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,30 +15,7 @@ from backend.db import utcnow
 from backend.migrate import head_revisions
 from backend.models import AuthSession, User
 from tests.conftest import PASSWORD, Api
-
-SPENDWATCH = Path(sys.executable).parent / "spendwatch"
-
-_OURS = (
-    "APP_ENV",
-    "SECRET_KEY",
-    "ENCRYPTION_KEYS",
-    "DATABASE_URL",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-    "BASE_URL",
-    "CORS_ORIGINS",
-    "SPENDWATCH_",
-    "FLASK_",
-    "MAX_REQUEST_BYTES",
-    "RATELIMIT_",
-    "AUTH_RATE_LIMIT",
-)
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
-    env.update(extra)
-    return env
+from tests.process import SPENDWATCH, clean_env
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

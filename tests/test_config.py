@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 import stat
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
 from backend.config import ConfigError, load_settings
+from tests.process import SPENDWATCH, clean_env
 
-SPENDWATCH = Path(sys.executable).parent / "spendwatch"
 SECRET = "a-long-jwt-signing-secret-for-the-config-tests-0123456789"
-
-# Variables of ours that must not leak from the developer's shell into a subprocess under test.
-_OURS = (
-    "APP_ENV",
-    "SECRET_KEY",
-    "ENCRYPTION_KEYS",
-    "DATABASE_URL",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-    "BASE_URL",
-    "CORS_ORIGINS",
-    "SPENDWATCH_",
-    "FLASK_",
-    "MAX_REQUEST_BYTES",
-    "RATELIMIT_",
-    "AUTH_RATE_LIMIT",
-)
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
-    env.update(extra)
-    return env
 
 
 def key() -> str:

@@ -5,12 +5,10 @@ This runs the same way under --db=sqlite and --db=postgres: the embedded default
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,24 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import PASSWORD
-
-SPENDWATCH = Path(sys.executable).parent / "spendwatch"
-
-_OURS = (
-    "APP_ENV",
-    "SECRET_KEY",
-    "ENCRYPTION_KEYS",
-    "DATABASE_URL",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-    "BASE_URL",
-    "CORS_ORIGINS",
-    "SPENDWATCH_",
-    "FLASK_",
-    "MAX_REQUEST_BYTES",
-    "RATELIMIT_",
-    "AUTH_RATE_LIMIT",
-)
+from tests.process import SPENDWATCH, clean_env
 
 
 def _free_port() -> int:
@@ -81,7 +62,7 @@ class Server:
 def server(tmp_path: Path) -> Iterator[Server]:
     data_dir = tmp_path / "var"
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
+    env = clean_env()
     env["SPENDWATCH_DATA_DIR"] = str(data_dir)
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
@@ -171,7 +152,7 @@ def test_run_restarts_on_the_same_data_dir_and_stops_on_sigint(server: Server, t
 
     # A second start on the same data dir keeps the secrets and the data, and says nothing about generating.
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
+    env = clean_env()
     env["SPENDWATCH_DATA_DIR"] = str(server.data_dir)
     log_path = tmp_path / "second.log"
     with log_path.open("w") as log:
