@@ -1,5 +1,1 @@
-"""Spendwatch backend: the Flask API, its models, services and CLI."""
-
-from backend.app import create_app
-
-__all__ = ["create_app"]
+"""Spendwatch backend: the Flask API, its models, services and CLI. The app factory is backend.app.create_app."""
