@@ -15,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import ScriptInfo
 
-from backend.config import ConfigError, Settings, load_settings
+from backend.config import LOG_LEVELS, ConfigError, Settings, load_settings
 from backend.extensions import get_state
 from backend.logging_setup import configure_logging
 
@@ -26,7 +26,9 @@ def _settings() -> Settings:
     # Log with the requested format from the first line on (settings loading may itself log).
     production = os.environ.get("APP_ENV", "").strip().lower() == "production"
     fmt = os.environ.get("LOG_FORMAT") or ("json" if production else "text")
-    configure_logging(level=os.environ.get("LOG_LEVEL", "INFO").upper(), fmt=fmt if fmt in ("json", "text") else "text")
+    level = (os.environ.get("LOG_LEVEL") or "").strip().upper()
+    # Until the settings are validated, fall back quietly: load_settings() reports a bad value properly.
+    configure_logging(level=level if level in LOG_LEVELS else "INFO", fmt=fmt if fmt in ("json", "text") else "text")
     try:
         return load_settings()
     except ConfigError as exc:

@@ -111,7 +111,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from ENV (default os.environ); generate dev secrets, refuse missing ones in production."""
     env = os.environ if env is None else env
-    app_env = env.get("APP_ENV", "development").strip().lower()
+    app_env = (env.get("APP_ENV") or "").strip().lower() or "development"
     if app_env not in ENVIRONMENTS:
         raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
 

@@ -143,6 +143,20 @@ def test_success_resets_the_failure_count(client, owner):
     assert client.post("/api/auth/login", json={"email": "owner@example.com", "password": PASSWORD}).status_code == 200
 
 
+def test_sign_in_endpoints_share_one_rate_limit_budget(make_app):
+    client = make_app(auth_rate_limit="3 per minute").test_client()
+    login = {"email": "x@example.com", "password": "whatever it is"}
+    register = {"email": "y@example.com", "password": "short"}
+    codes = [
+        client.post("/api/auth/login", json=login).status_code,
+        client.post("/api/auth/register", json=register).status_code,
+        client.post("/api/auth/login", json=login).status_code,
+        client.post("/api/auth/register", json=register).status_code,
+    ]
+    # Even a request refused for its input counts: the budget is per client address, across these endpoints.
+    assert codes == [401, 422, 401, 429]
+
+
 def test_auth_endpoints_are_rate_limited(make_app):
     client = make_app(auth_rate_limit="3 per minute").test_client()
     codes = [

@@ -40,8 +40,8 @@ def _refresh_limit() -> str:
 
 # Sign-in style endpoints share one budget per client address; token refresh (every open tab, every
 # 15 minutes) has its own, larger one so an office behind one address is not locked out of refreshing.
-auth_limit = limiter.limit(_auth_limit, scope="auth")
-refresh_limit = limiter.limit(_refresh_limit, scope="refresh")
+auth_limit = limiter.shared_limit(_auth_limit, scope="auth")
+refresh_limit = limiter.shared_limit(_refresh_limit, scope="refresh")
 
 
 def user_out(user: User) -> UserOut:
