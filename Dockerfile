@@ -57,8 +57,7 @@ RUN pip install --no-deps --editable . \
 ############################################################################
 FROM python:3.11-slim
 LABEL org.opencontainers.image.title="Spendwatch" \
-      org.opencontainers.image.description="Self-hosted spend monitor for AI providers and money accounts" \
-      org.opencontainers.image.licenses="AGPL-3.0-or-later"
+      org.opencontainers.image.description="Self-hosted spend monitor for AI providers and money accounts"
 
 RUN groupadd --system --gid 10001 spendwatch \
  && useradd --system --uid 10001 --gid spendwatch --home-dir /nonexistent --no-create-home \
