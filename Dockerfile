@@ -39,10 +39,10 @@ WORKDIR /app
 
 # Dependencies first, in their own layer, so that a code change does not reinstall them:
 # install the project from its metadata alone (the packages are empty at this point)...
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 RUN mkdir -p backend jobs integrations \
  && touch backend/__init__.py jobs/__init__.py integrations/__init__.py \
- && pip install . \
+ && pip install -c constraints.txt . \
  && pip uninstall -y spendwatch \
  && rm -rf backend jobs integrations build ./*.egg-info
 
