@@ -6,24 +6,54 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+BUCKET_WIDTHS = {"1m": dt.timedelta(minutes=1), "1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1)}
+
+# Where a record's cost comes from: the provider's own bill, our price table, or nowhere (unknown price).
+COST_PROVIDER = "provider"
+COST_ESTIMATE = "estimate"
+COST_NONE = "none"
+
 
 @dataclass(frozen=True, slots=True)
 class UsageRecord:
-    """Usage of one bucket: (bucket start, width, dimensions, kind) is its natural key within an account."""
+    """One bucket of usage or cost. Its natural key within an account is
+    (bucket_start, bucket_width, kind, model, project, api_key, line_item, service_tier)."""
 
     bucket_start: dt.datetime
     bucket_width: str  # "1d", "1h", "1m"
-    kind: str  # e.g. "completions", "embeddings"
+    kind: str  # "completions", "embeddings", "images", …, "messages", "cost", "activity", "manual"
     model: str = ""
-    project: str = ""
-    api_key: str = ""
+    project: str = ""  # OpenAI project id, Anthropic workspace id
+    api_key: str = ""  # the provider's API key id (never the key itself)
+    line_item: str = ""  # free-text cost label from the provider; never parsed
+    service_tier: str = ""
+    # Token counts by type. input_tokens is the total input, cache reads and writes included.
     input_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
     output_tokens: int = 0
-    cached_input_tokens: int = 0
     requests: int = 0
+    # Non-token usage: images, characters, seconds, bytes, sessions, web_search_requests…
+    quantity: Decimal | None = None
+    quantity_unit: str = ""
     cost: Decimal | None = None  # provider-reported cost; None when the provider does not report one
     currency: str = "USD"
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.bucket_start.tzinfo is None:
+            raise ValueError("UsageRecord.bucket_start must be timezone-aware")
+        if self.bucket_width not in BUCKET_WIDTHS:
+            raise ValueError(f"unknown bucket width {self.bucket_width!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageBatch:
+    """Records of one stretch of time, complete up to `complete_until`: the sync may move its watermark there."""
+
+    records: list[UsageRecord]
+    complete_until: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +68,13 @@ class SyncWindow:
             raise ValueError("SyncWindow bounds must be timezone-aware")
         if self.end < self.start:
             raise ValueError("SyncWindow end is before its start")
+
+    def chunks(self, size: dt.timedelta) -> list[SyncWindow]:
+        """The window cut into consecutive pieces of at most SIZE, in order."""
+        pieces = []
+        start = self.start
+        while start < self.end:
+            end = min(start + size, self.end)
+            pieces.append(SyncWindow(start, end))
+            start = end
+        return pieces

@@ -45,7 +45,8 @@ def test_demo_usage_is_deterministic_decimal_and_daily():
     again = list(DemoProvider({"api_key": "demo-other"}).fetch_usage(WINDOW))
     assert batches == again
     assert len(batches) == 3  # one batch per day of the window
-    records = [r for batch in batches for r in batch]
+    assert [b.complete_until.day for b in batches] == [2, 3, 4]
+    records = [r for batch in batches for r in batch.records]
     assert len(records) == 3 * 3 * 2  # days * models * projects
     assert all(isinstance(r.cost, Decimal) and r.cost > 0 for r in records)
     assert all(r.bucket_start.tzinfo is not None and r.bucket_width == "1d" for r in records)

@@ -5,9 +5,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from integrations.records import SyncWindow, UsageRecord
+import httpx
+
+from integrations.records import SyncWindow, UsageBatch
+
+if TYPE_CHECKING:
+    from integrations.http import RetryPolicy
 
 
 class Capability(enum.StrEnum):
@@ -37,8 +42,8 @@ class CredentialField:
 class ProviderError(Exception):
     """A provider call failed; the message is safe to show (it never contains a credential)."""
 
-    #: "auth" → needs attention, no retry until credentials change; "transient" → retry later;
-    #: "malformed" → the response could not be understood.
+    #: "auth" → needs attention, no retry until credentials change; "transient" → retry later with backoff;
+    #: "malformed" → the response could not be understood; "request" → the provider refused our request.
     kind: ClassVar[str] = "transient"
 
     def __init__(self, message: str) -> None:
@@ -58,6 +63,12 @@ class ProviderMalformedError(ProviderError):
     kind = "malformed"
 
 
+class ProviderRequestError(ProviderError):
+    """The provider rejected our request for a reason other than credentials (400, 404…)."""
+
+    kind = "request"
+
+
 @dataclass(frozen=True)
 class ConnectionResult:
     ok: bool
@@ -75,9 +86,20 @@ class Provider:
     default_base_url: ClassVar[str | None] = None
     description: ClassVar[str] = ""
 
-    def __init__(self, credentials: Mapping[str, Any], *, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        credentials: Mapping[str, Any],
+        *,
+        base_url: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self.credentials = dict(credentials)
-        self.base_url = base_url or self.default_base_url
+        self.base_url = (base_url or self.default_base_url or "").rstrip("/")
+        self.config = dict(config or {})
+        self.transport = transport
+        self.retry = retry
 
     def __repr__(self) -> str:  # never show credentials, even in a debugger or a log of the object
         return f"<{type(self).__name__} kind={self.kind}>"
@@ -102,6 +124,6 @@ class Provider:
         """Check the credentials against the provider; raise ProviderError on failure."""
         raise NotImplementedError
 
-    def fetch_usage(self, window: SyncWindow) -> Iterator[list[UsageRecord]]:
-        """Yield usage records for WINDOW in batches (one batch per provider page)."""
+    def fetch_usage(self, window: SyncWindow) -> Iterator[UsageBatch]:
+        """Yield WINDOW's usage in batches, in time order; each batch says up to when the data is complete."""
         raise NotImplementedError

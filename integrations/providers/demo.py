@@ -14,7 +14,7 @@ from integrations.providers.base import (
     Provider,
     ProviderAuthError,
 )
-from integrations.records import SyncWindow, UsageRecord
+from integrations.records import SyncWindow, UsageBatch, UsageRecord
 
 # (model, $ per 1M input tokens, $ per 1M output tokens): plausible, fixed, not any provider's price list.
 _MODELS = (
@@ -48,7 +48,7 @@ class DemoProvider(Provider):
             raise ProviderAuthError("The demo provider rejected this key: demo keys start with 'demo-'.")
         return ConnectionResult(ok=True, message="Connected to the demo provider.")
 
-    def fetch_usage(self, window: SyncWindow) -> Iterator[list[UsageRecord]]:
+    def fetch_usage(self, window: SyncWindow) -> Iterator[UsageBatch]:
         """One batch per day: a record per (model, project) with fixed-rate costs."""
         self.test_connection()
         day = window.start.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -73,5 +73,5 @@ class DemoProvider(Provider):
                             cost=cost.quantize(Decimal("0.0000000001")),
                         )
                     )
-            yield batch
             day += dt.timedelta(days=1)
+            yield UsageBatch(records=batch, complete_until=min(day, window.end))

@@ -1,0 +1,163 @@
+"""The one place outbound HTTP clients are built: timeouts, User-Agent, retries with backoff, error classes."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from integrations.providers.base import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderMalformedError,
+    ProviderRequestError,
+    ProviderTransientError,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Spendwatch/0.1 (self-hosted spend monitor)"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 529})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a request is retried on 429/5xx and network errors."""
+
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    # Injected so tests (and bench) can run without real sleeping.
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number ATTEMPT (1-based); the server's Retry-After wins."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay)
+        backoff = self.base_delay * (2 ** (attempt - 1))
+        return min(backoff * (0.5 + random.random() / 2), self.max_delay)  # noqa: S311 - jitter, not crypto
+
+
+def build_client(
+    *,
+    base_url: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An httpx client with Spendwatch's timeouts and User-Agent."""
+    return httpx.Client(
+        base_url=base_url,
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+        timeout=timeout,
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+ErrorMessage = Callable[[Any], str | None]
+
+
+def _error_text(response: httpx.Response, extract: ErrorMessage | None) -> str:
+    """A short, safe description of an error response (the provider's message, never our request)."""
+    message = None
+    if extract is not None:
+        try:
+            message = extract(response.json())
+        except (ValueError, TypeError, KeyError, AttributeError):
+            message = None
+    text = (message or response.reason_phrase or "error").strip().replace("\n", " ")
+    return text[:300]
+
+
+def request_json(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    label: str,
+    params: Any = None,
+    json_body: Any = None,
+    retry: RetryPolicy | None = None,
+    error_message: ErrorMessage | None = None,
+) -> Any:
+    """Send a request and return its decoded JSON body, retrying 429/5xx and network errors.
+
+    Raises ProviderAuthError (401/403: fix the credentials), ProviderTransientError (gave up retrying),
+    ProviderRequestError (another 4xx) or ProviderMalformedError (a 2xx that is not JSON).
+    LABEL names the provider in messages ("OpenAI"); messages never contain credentials.
+    """
+    retry = retry or RetryPolicy()
+    last_problem = ""
+    for attempt in range(1, retry.attempts + 1):
+        retry_after: float | None = None
+        try:
+            response = client.request(method, url, params=params, json=json_body)
+        except httpx.TimeoutException:
+            last_problem = f"{label} did not answer in time"
+        except httpx.TransportError as exc:
+            last_problem = f"could not reach {label} ({type(exc).__name__})"
+        else:
+            status = response.status_code
+            if status in (401, 403):
+                raise ProviderAuthError(
+                    f"{label} refused the credentials (HTTP {status}: {_error_text(response, error_message)})."
+                )
+            if status in RETRYABLE_STATUS:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                last_problem = f"{label} answered HTTP {status} ({_error_text(response, error_message)})"
+            elif status >= 400:
+                raise ProviderRequestError(
+                    f"{label} rejected the request (HTTP {status}: {_error_text(response, error_message)})."
+                )
+            else:
+                try:
+                    return response.json()
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    raise ProviderMalformedError(
+                        f"{label} sent a response that is not valid JSON (HTTP {status})."
+                    ) from None
+        if attempt < retry.attempts:
+            wait = retry.delay(attempt, retry_after)
+            log.info("%s: %s; retry %d/%d in %.1fs", label, last_problem, attempt, retry.attempts - 1, wait)
+            retry.sleep(wait)
+    raise ProviderTransientError(f"{last_problem}; gave up after {retry.attempts} attempts.")
+
+
+def expect(condition: bool, label: str, what: str) -> None:
+    """Raise ProviderMalformedError unless CONDITION: the response did not have the documented shape."""
+    if not condition:
+        raise ProviderMalformedError(f"{label} sent an unexpected response: {what}.")
+
+
+__all__ = [
+    "ProviderError",
+    "RetryPolicy",
+    "build_client",
+    "expect",
+    "parse_retry_after",
+    "request_json",
+]
