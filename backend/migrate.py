@@ -17,6 +17,9 @@ def alembic_config(database_url: str) -> Config:
     """An Alembic Config for DATABASE_URL without an alembic.ini on disk."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Migrations import shared helpers (migrations/rls.py) whatever the current directory is.
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("prepend_sys_path", str(MIGRATIONS_DIR.parent))
     # ConfigParser interpolation: a literal % in a password must be doubled.
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config

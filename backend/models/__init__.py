@@ -3,17 +3,21 @@
 from backend.db import Base
 from backend.models.accounts import ProviderAccount
 from backend.models.settings import InstanceSettings
+from backend.models.usage import DailySpend, SyncRun, UsageRecord
 from backend.models.users import AuthSession, Invite, Membership, RefreshToken, Role, User, Workspace
 
 __all__ = [
     "AuthSession",
     "Base",
+    "DailySpend",
     "InstanceSettings",
     "Invite",
     "Membership",
     "ProviderAccount",
     "RefreshToken",
     "Role",
+    "SyncRun",
+    "UsageRecord",
     "User",
     "Workspace",
     "tenant_tables",

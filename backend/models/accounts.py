@@ -28,3 +28,13 @@ class ProviderAccount(IdMixin, TenantMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="new", nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_tested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    # Sync state. The watermark moves only in the transaction that stores the data up to it.
+    synced_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    next_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # A worker's lease on the account: nobody else syncs it until the lease ends (renewed while working).
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.rls import disable_rls, enable_rls
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -21,34 +23,6 @@ depends_on: str | Sequence[str] | None = None
 # Tenant tables: PostgreSQL row-level security on workspace_id is the second lock behind the app's own filter.
 # FORCE makes the policy bind the table owner too; `app.rls_bypass` is set only by jobs and the CLI.
 TENANT_TABLES = ("invites", "provider_accounts")
-
-POLICY = """
-CREATE POLICY tenant_isolation ON {table}
-    USING (
-        current_setting('app.rls_bypass', true) = 'on'
-        OR workspace_id = NULLIF(current_setting('app.workspace_id', true), '')::integer
-    )
-    WITH CHECK (
-        current_setting('app.rls_bypass', true) = 'on'
-        OR workspace_id = NULLIF(current_setting('app.workspace_id', true), '')::integer
-    )
-"""
-
-
-def enable_rls(table: str) -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    op.execute(POLICY.format(table=table))
-
-
-def disable_rls(table: str) -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
-    op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
 def upgrade() -> None:
