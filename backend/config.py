@@ -21,6 +21,18 @@ class ConfigError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    """How the worker syncs provider accounts."""
+
+    max_workers: int = 32  # accounts synced at once by one worker process
+    provider_limits: Mapping[str, int] = field(default_factory=dict)  # optional bound per provider kind
+    backfill_days: int = 90  # how far back the first sync of an account reaches
+    lookback_days: int = 2  # later syncs re-read this much before the watermark: providers revise recent buckets
+    lease_seconds: int = 300  # a claim on an account lapses after this long without renewal
+    dispatch_seconds: int = 5  # how often the worker looks for due accounts
+
+
+@dataclass(frozen=True)
 class Settings:
     """Process settings read once at start-up (instance settings editable at runtime live in the DB)."""
 
@@ -42,6 +54,7 @@ class Settings:
     web_concurrency: int = 2
     trusted_proxies: int = 0  # reverse proxies in front of the API whose X-Forwarded-* headers we believe
     provider_base_urls: Mapping[str, str] = field(default_factory=dict)
+    sync: SyncSettings = field(default_factory=lambda: SyncSettings())
 
     @property
     def is_production(self) -> bool:
@@ -169,7 +182,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     prefix = "SPENDWATCH_PROVIDER_URL_"
     provider_urls = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix) and v}
 
+    limits: dict[str, int] = {}
+    for part in (env.get("SYNC_PROVIDER_LIMITS") or "").split(","):
+        if part.strip():
+            kind, _, number = part.partition("=")
+            if not number.strip().isdigit() or int(number) < 1:
+                raise ConfigError(f"SYNC_PROVIDER_LIMITS entries look like openai=8, got {part.strip()!r}")
+            limits[kind.strip().lower()] = int(number)
+    sync = SyncSettings(
+        max_workers=_int(env, "SYNC_MAX_WORKERS", 32, maximum=512),
+        provider_limits=limits,
+        backfill_days=_int(env, "SYNC_BACKFILL_DAYS", 90, maximum=3650),
+        lookback_days=_int(env, "SYNC_LOOKBACK_DAYS", 2, minimum=0, maximum=90),
+        lease_seconds=_int(env, "SYNC_LEASE_SECONDS", 300, minimum=1),
+        dispatch_seconds=_int(env, "SYNC_DISPATCH_SECONDS", 5, maximum=3600),
+    )
+
     return Settings(
+        sync=sync,
         app_env=app_env,
         data_dir=data_dir,
         database_url=database_url,

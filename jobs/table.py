@@ -2,32 +2,64 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from backend.config import Settings
+from backend.config import Settings, SyncSettings
 from backend.db import Database
 from jobs.housekeeping import housekeeping
-from jobs.runner import JobFunc, run_job
+from jobs.sync import SyncDispatcher
+
+# A job factory builds the job's callable once per process (it may hold state, like the sync pool).
+JobFactory = Callable[[Database, Settings], Callable[[], Any]]
 
 
 @dataclass(frozen=True)
 class JobSpec:
     id: str  # stable: APScheduler replaces a job with the same id instead of adding a twin
-    func: JobFunc
-    every_seconds: int
+    factory: JobFactory
+    every_seconds: Callable[[SyncSettings], int]
     description: str
+    # For `spendwatch jobs run`: how to run the job once in the foreground, to completion.
+    run_once: Callable[[Database, Settings], Any]
 
-    def describe_schedule(self) -> str:
-        s = self.every_seconds
+    def describe_schedule(self, sync: SyncSettings) -> str:
+        s = self.every_seconds(sync)
         return f"{s // 3600}h" if s % 3600 == 0 else f"{s // 60}m" if s % 60 == 0 else f"{s}s"
 
-    def run(self, database: Database, settings: Settings, *, raise_errors: bool = False) -> Any:
-        return run_job(self.id, self.func, database, raise_errors=raise_errors, settings=settings)
+
+def _housekeeping(database: Database, _settings: Settings) -> Callable[[], Any]:
+    def run() -> Any:
+        with database.system_session() as session:
+            return housekeeping(session=session)
+
+    return run
+
+
+def _sync_once(database: Database, settings: Settings) -> Any:
+    dispatcher = SyncDispatcher(database, settings)
+    try:
+        return dispatcher(wait_for_completion=True)
+    finally:
+        dispatcher.shutdown()
 
 
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("housekeeping", housekeeping, 3600, "Delete expired sign-in sessions and refresh tokens"),
+    JobSpec(
+        "sync",
+        SyncDispatcher,
+        lambda sync: sync.dispatch_seconds,
+        "Claim due provider accounts and sync their usage",
+        _sync_once,
+    ),
+    JobSpec(
+        "housekeeping",
+        _housekeeping,
+        lambda _sync: 3600,
+        "Delete expired sign-in sessions and refresh tokens",
+        lambda db, s: _housekeeping(db, s)(),
+    ),
 )
 
 JOBS_BY_ID = {job.id: job for job in JOBS}

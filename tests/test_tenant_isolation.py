@@ -75,6 +75,8 @@ PROBES: dict[tuple[str, str], Probe] = {
     ),
     ("/api/accounts/<account_id>", "DELETE"): Probe("member"),
     ("/api/accounts/<account_id>/test", "POST"): Probe("member"),
+    ("/api/accounts/<account_id>/sync", "POST"): Probe("member"),
+    ("/api/accounts/<account_id>/syncs", "GET"): Probe("viewer"),
     ("/api/workspaces/<workspace_id>", "GET"): Probe("viewer"),
     ("/api/workspaces/<workspace_id>/members", "GET"): Probe("viewer"),
     ("/api/workspaces/<workspace_id>/members/<member_id>", "PATCH"): Probe("admin", {"role": "viewer"}),

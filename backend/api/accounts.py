@@ -19,8 +19,12 @@ from backend.schemas.accounts import (
     CredentialFieldOut,
     ProviderKindList,
     ProviderKindOut,
+    SyncRequested,
+    SyncRunList,
+    SyncRunOut,
+    SyncRunQuery,
 )
-from backend.services import accounts, instance_settings
+from backend.services import accounts, instance_settings, sync
 from integrations.providers import PROVIDERS
 from integrations.providers.base import ProviderCategory
 
@@ -58,6 +62,10 @@ def account_out(account: ProviderAccount, default_interval: int) -> AccountOut:
         status=account.status,
         last_error=account.last_error,
         last_tested_at=account.last_tested_at,
+        last_sync_at=account.last_sync_at,
+        last_success_at=account.last_success_at,
+        next_sync_at=account.next_sync_at,
+        synced_until=account.synced_until,
         created_at=account.created_at,
         updated_at=account.updated_at,
     )
@@ -172,3 +180,32 @@ def test_account(path: AccountPath) -> Response:
     )
     session.commit()
     return json_response(ConnectionTestOut(ok=result.ok, message=result.message, status=account.status))
+
+
+@bp.post("/<int:account_id>/sync", responses={202: SyncRequested})
+def request_sync(path: AccountPath) -> Response:
+    """Sync this account now: it becomes due and a worker starts it within seconds."""
+    session = db()
+    account = accounts.get_account(
+        session=session, workspace_id=current_actor().workspace_id, account_id=path.account_id
+    )
+    due = sync.request_sync(session=session, account=account)
+    session.commit()
+    return json_response(
+        SyncRequested(
+            account_id=account.id,
+            next_sync_at=due,
+            message="Sync requested; a worker picks it up within seconds.",
+        ),
+        202,
+    )
+
+
+@bp.get("/<int:account_id>/syncs", responses={200: SyncRunList})
+def list_syncs(path: AccountPath, query: SyncRunQuery) -> Response:
+    """The account's recent sync runs, newest first: when, outcome, records stored and the error if any."""
+    session = db()
+    workspace_id = current_actor().workspace_id
+    account = accounts.get_account(session=session, workspace_id=workspace_id, account_id=path.account_id)
+    runs = sync.list_runs(session=session, workspace_id=workspace_id, account_id=account.id, limit=query.limit)
+    return json_response(SyncRunList(items=[SyncRunOut.model_validate(r, from_attributes=True) for r in runs]))

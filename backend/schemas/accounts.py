@@ -71,6 +71,10 @@ class AccountOut(BaseModel):
     status: Status
     last_error: str | None
     last_tested_at: dt.datetime | None
+    last_sync_at: dt.datetime | None
+    last_success_at: dt.datetime | None
+    next_sync_at: dt.datetime | None = Field(description="null while the account needs attention or is disabled")
+    synced_until: dt.datetime | None = Field(description="usage is complete up to this time")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -83,3 +87,30 @@ class ConnectionTestOut(BaseModel):
     ok: bool
     message: str
     status: Status
+
+
+class SyncRequested(BaseModel):
+    account_id: int
+    next_sync_at: dt.datetime
+    message: str
+
+
+class SyncRunOut(BaseModel):
+    id: int
+    trigger: Literal["schedule", "manual"]
+    status: Literal["running", "ok", "failed", "abandoned"]
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    records: int
+    error: str | None
+    error_kind: str | None
+
+
+class SyncRunList(BaseModel):
+    items: list[SyncRunOut]
+
+
+class SyncRunQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=100)

@@ -86,6 +86,7 @@ def create_account(
         config=config or {},
         sync_interval_minutes=sync_interval_minutes,
         status="new",
+        next_sync_at=utcnow(),  # the first sync (the backfill) starts with the next dispatch
     )
     session.add(account)
     session.flush()
@@ -114,9 +115,11 @@ def update_account(*, session: Session, account: ProviderAccount, changes: dict[
         _check_credentials(cls, merged)
         if merged != current:
             account.credentials = {k: v for k, v in merged.items() if v}
-            # New credentials deserve a fresh chance: "needs attention" is cleared until they are tried.
+            # New credentials deserve a fresh chance: "needs attention" is cleared and a sync is due now.
             account.status = "new"
             account.last_error = None
+            account.consecutive_failures = 0
+            account.next_sync_at = utcnow()
     account.updated_at = utcnow()
     return account
 

@@ -1,0 +1,96 @@
+"""The sync dispatcher: claims due accounts and syncs them on a bounded pool of threads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from backend.config import Settings
+from backend.db import Database
+from backend.services.sync import claim_due, sync_account
+
+log = logging.getLogger("spendwatch.jobs.sync")
+
+
+def worker_name() -> str:
+    """Identifies this process in claims and sync runs: host, pid and a random part (pids get reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class SyncDispatcher:
+    """Called by the scheduler every few seconds. Each call claims as many due accounts as the pool has free
+    slots; a per-provider bound (optional) limits how many accounts of one kind sync at once."""
+
+    def __init__(self, database: Database, settings: Settings, *, worker: str | None = None) -> None:
+        self.database = database
+        self.settings = settings
+        self.config = settings.sync
+        self.worker = worker or worker_name()
+        self.pool = ThreadPoolExecutor(max_workers=self.config.max_workers, thread_name_prefix="sync")
+        self.lock = threading.Lock()
+        self.in_flight: dict[int, Future[Any]] = {}
+        self.per_kind: dict[str, int] = {}
+
+    def _free_slots(self) -> int:
+        with self.lock:
+            return self.config.max_workers - len(self.in_flight)
+
+    def __call__(self, *, wait_for_completion: bool = False) -> dict[str, int]:
+        """Claim due accounts and start their syncs; with WAIT_FOR_COMPLETION, return when they are done."""
+        free = self._free_slots()
+        with self.database.system_session() as session:
+            claimed = claim_due(
+                session=session,
+                worker=self.worker,
+                limit=free,
+                lease=dt.timedelta(seconds=self.config.lease_seconds),
+            )
+        started: list[Future[Any]] = []
+        for item in claimed:
+            future = self.pool.submit(self._sync, item.account_id, item.kind)
+            with self.lock:
+                self.in_flight[item.account_id] = future
+            started.append(future)
+        if wait_for_completion:
+            wait(started)
+        return {"claimed": len(claimed), "in_flight": len(self.in_flight)}
+
+    def _take_slot(self, kind: str) -> bool:
+        limit = self.config.provider_limits.get(kind)
+        with self.lock:
+            if limit is not None and self.per_kind.get(kind, 0) >= limit:
+                return False
+            self.per_kind[kind] = self.per_kind.get(kind, 0) + 1
+            return True
+
+    def _sync(self, account_id: int, kind: str) -> None:
+        try:
+            # Wait for a slot of this provider kind; the lease is renewed when the sync starts.
+            while not self._take_slot(kind):
+                threading.Event().wait(0.05)
+            try:
+                sync_account(
+                    db=self.database,
+                    account_id=account_id,
+                    worker=self.worker,
+                    config=self.config,
+                    base_urls=self.settings.provider_base_urls,
+                )
+            finally:
+                with self.lock:
+                    self.per_kind[kind] -= 1
+        except Exception:
+            # One bad account must not take the dispatcher down; sync_account already records provider errors.
+            log.exception("sync of account %s crashed", account_id)
+        finally:
+            with self.lock:
+                self.in_flight.pop(account_id, None)
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)
