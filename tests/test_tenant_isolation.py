@@ -65,6 +65,18 @@ COLLECTIONS: dict[tuple[str, str], str] = {
     ("/api/accounts", "POST"): "create: X-Workspace-Id: B -> 404, nothing created in B",
     ("/api/workspaces", "GET"): "list: never shows B's workspace",
     ("/api/workspaces", "POST"): "creates a new workspace owned by the caller; addresses nothing of B",
+    (
+        "/api/usage/summary",
+        "GET",
+    ): "reads the caller's workspace only (test_usage_api.py::test_other_workspaces_usage_is_invisible)",
+    (
+        "/api/usage/records",
+        "GET",
+    ): "reads the caller's workspace only (test_usage_api.py::test_other_workspaces_usage_is_invisible)",
+    (
+        "/api/usage/export",
+        "GET",
+    ): "reads the caller's workspace only (test_usage_api.py::test_other_workspaces_usage_is_invisible)",
 }
 
 # Tenant routes that address a resource by id: each is sent with B's ids and must answer 404.

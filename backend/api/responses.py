@@ -10,7 +10,7 @@ from backend.errors import ErrorResponse
 
 
 def json_response(model: BaseModel, status: int = 200) -> Response:
-    response = jsonify(model.model_dump(mode="json"))
+    response = jsonify(model.model_dump(mode="json", by_alias=True))
     response.status_code = status
     return response
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from integrations.providers.anthropic import AnthropicProvider
 from integrations.providers.base import Provider
 from integrations.providers.demo import DemoProvider
+from integrations.providers.openai import OpenAIProvider
+from integrations.providers.openrouter import OpenRouterProvider
 
 # Explicit on purpose: adding a provider is one module plus one line here, and nothing registers itself.
 PROVIDERS: dict[str, type[Provider]] = {
     DemoProvider.kind: DemoProvider,
+    OpenAIProvider.kind: OpenAIProvider,
+    AnthropicProvider.kind: AnthropicProvider,
+    OpenRouterProvider.kind: OpenRouterProvider,
 }
 
 
