@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -135,7 +136,8 @@ def request_json(
                 )
             else:
                 try:
-                    return response.json()
+                    # Decimal for every JSON number with a fraction: money must not pass through binary floats.
+                    return response.json(parse_float=Decimal)
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     raise ProviderMalformedError(
                         f"{label} sent a response that is not valid JSON (HTTP {status})."

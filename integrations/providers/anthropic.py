@@ -78,7 +78,7 @@ def _nested(row: Row, key: str, where: str) -> Row:
 
 def _cents_to_dollars(value: Any) -> Decimal:
     """The cost report's amount (a decimal string of cents, e.g. "123.45" = $1.2345) as exact dollars."""
-    http.expect(isinstance(value, str | int | float) and not isinstance(value, bool), LABEL, "cost amount")
+    http.expect(isinstance(value, str | int | float | Decimal) and not isinstance(value, bool), LABEL, "cost amount")
     try:
         cents = Decimal(str(value))
     except InvalidOperation:

@@ -53,7 +53,11 @@ def _count(row: Row, key: str, where: str) -> int:
 
 def _decimal(value: Any, where: str) -> Decimal:
     """A JSON number (or numeric string) as an exact Decimal of its text, never float arithmetic."""
-    http.expect(isinstance(value, int | float | str) and not isinstance(value, bool), LABEL, f"{where} is not a number")
+    http.expect(
+        isinstance(value, int | float | str | Decimal) and not isinstance(value, bool),
+        LABEL,
+        f"{where} is not a number",
+    )
     try:
         number = Decimal(str(value))
     except InvalidOperation:

@@ -66,7 +66,7 @@ def _dollars(value: Any) -> Decimal:
     """`usage` (USD, a JSON number) as the exact Decimal of its text."""
     if value is None:
         return Decimal(0)
-    http.expect(isinstance(value, int | float | str) and not isinstance(value, bool), LABEL, "activity usage")
+    http.expect(isinstance(value, int | float | str | Decimal) and not isinstance(value, bool), LABEL, "activity usage")
     try:
         number = Decimal(str(value))
     except InvalidOperation:
