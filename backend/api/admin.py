@@ -6,10 +6,10 @@ from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import admin_guard, db
-from backend.api.responses import BEARER, COMMON_ERRORS, json_response
+from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.db import rls_bypass
-from backend.schemas.admin import KeyStatusOut, SettingsOut, SettingsPatch
-from backend.services import instance_settings, keys
+from backend.schemas.admin import KeyStatusOut, PriceIn, PriceList, PriceOut, PricePath, SettingsOut, SettingsPatch
+from backend.services import instance_settings, keys, pricing
 
 bp = APIBlueprint(
     "admin",
@@ -61,3 +61,28 @@ def key_status() -> Response:
     with rls_bypass(session):
         status = keys.key_status(session=session)
     return json_response(KeyStatusOut(**status))
+
+
+@bp.get("/prices", responses={200: PriceList})
+def list_prices() -> Response:
+    """Admin prices that override or add to the bundled price database for cost estimates."""
+    rows = pricing.list_overrides(session=db())
+    return json_response(PriceList(items=[PriceOut.model_validate(r, from_attributes=True) for r in rows]))
+
+
+@bp.post("/prices", responses={201: PriceOut})
+def add_price(body: PriceIn) -> Response:
+    """Set a model's price per million tokens from a day on. Estimates made from then on use it."""
+    session = db()
+    row = pricing.add_override(session=session, **body.model_dump())
+    session.commit()
+    return json_response(PriceOut.model_validate(row, from_attributes=True), 201)
+
+
+@bp.delete("/prices/<int:price_id>", responses={204: None})
+def delete_price(path: PricePath) -> Response:
+    """Remove an admin price; estimates fall back to the bundled price database."""
+    session = db()
+    pricing.delete_override(session=session, price_id=path.price_id)
+    session.commit()
+    return no_content()

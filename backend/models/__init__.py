@@ -2,6 +2,7 @@
 
 from backend.db import Base
 from backend.models.accounts import ProviderAccount
+from backend.models.prices import PriceOverride
 from backend.models.settings import InstanceSettings
 from backend.models.usage import DailySpend, SyncRun, UsageRecord
 from backend.models.users import AuthSession, Invite, Membership, RefreshToken, Role, User, Workspace
@@ -13,6 +14,7 @@ __all__ = [
     "InstanceSettings",
     "Invite",
     "Membership",
+    "PriceOverride",
     "ProviderAccount",
     "RefreshToken",
     "Role",

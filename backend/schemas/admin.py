@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -71,3 +72,38 @@ class KeyStatusOut(BaseModel):
     keys: int
     secrets_current: int
     secrets_stale: int
+
+
+PerMillion = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=20, decimal_places=10)]
+
+
+class PriceIn(RequestModel):
+    provider: str = Field(min_length=1, max_length=32, description="Provider kind, e.g. openai, anthropic, manual")
+    model: str = Field(min_length=1, max_length=200)
+    valid_from: dt.date = Field(description="First UTC day the price applies to")
+    input_per_million: PerMillion
+    output_per_million: PerMillion
+    cache_read_per_million: PerMillion | None = None
+    cache_write_per_million: PerMillion | None = None
+    note: str = Field("", max_length=300)
+
+
+class PriceOut(BaseModel):
+    id: int
+    provider: str
+    model: str
+    valid_from: dt.date
+    input_per_million: Decimal
+    output_per_million: Decimal
+    cache_read_per_million: Decimal | None
+    cache_write_per_million: Decimal | None
+    note: str
+    created_at: dt.datetime
+
+
+class PriceList(BaseModel):
+    items: list[PriceOut]
+
+
+class PricePath(BaseModel):
+    price_id: int = Field(ge=1, le=2**31 - 1)

@@ -7,9 +7,14 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from genai_prices import Usage, calc_price
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from backend.errors import Conflict, NotFound
+from backend.models import PriceOverride
 from integrations.records import UsageRecord
 
 log = logging.getLogger(__name__)
@@ -49,15 +54,18 @@ def _rates(provider_id: str, model: str, day: dt.date) -> Rates | None:
     return Rates(plain_in / _PROBE, read_in / _PROBE, write_in / _PROBE, out / _PROBE)
 
 
-def estimate_cost(provider: str, record: UsageRecord) -> Decimal | None:
-    """Our estimate of RECORD's cost in USD, or None when the model or provider has no known price."""
-    provider_id = PRICE_PROVIDERS.get(provider)
-    if provider_id is None or not record.model:
+def estimate_cost(provider: str, record: UsageRecord, prices: PriceTable | None = None) -> Decimal | None:
+    """Our estimate of RECORD's cost in USD, or None when the model has no known price.
+
+    An admin's price override for the provider and model wins over genai-prices.
+    """
+    if not record.model or record.input_tokens + record.output_tokens == 0:
         return None
-    tokens = record.input_tokens + record.output_tokens
-    if tokens == 0:
-        return None
-    rates = _rates(provider_id, record.model, record.bucket_start.astimezone(dt.UTC).date())
+    day = record.bucket_start.astimezone(dt.UTC).date()
+    rates = prices.rates(provider, record.model, day) if prices is not None else None
+    if rates is None:
+        provider_id = PRICE_PROVIDERS.get(provider)
+        rates = _rates(provider_id, record.model, day) if provider_id is not None else None
     if rates is None:
         return None
     cache_write = record.cache_write_5m_tokens + record.cache_write_1h_tokens
@@ -69,3 +77,64 @@ def estimate_cost(provider: str, record: UsageRecord) -> Decimal | None:
         + record.output_tokens * rates.output
     )
     return cost.quantize(Decimal("0.0000000001"))
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """Admin price overrides by (provider, model): (valid_from, rates) pairs, newest first."""
+
+    entries: dict[tuple[str, str], list[tuple[dt.date, Rates]]]
+
+    def rates(self, provider: str, model: str, day: dt.date) -> Rates | None:
+        """The override in force on DAY, if any."""
+        for valid_from, rates in self.entries.get((provider, model), ()):
+            if valid_from <= day:
+                return rates
+        return None
+
+
+EMPTY_PRICES = PriceTable({})
+
+
+def load_overrides(*, session: Session) -> PriceTable:
+    """Every admin price override, ready for lookups (one small query per ingest call)."""
+    entries: dict[tuple[str, str], list[tuple[dt.date, Rates]]] = {}
+    million = Decimal(1_000_000)
+    for row in session.scalars(select(PriceOverride).order_by(PriceOverride.valid_from.desc())):
+        base = row.input_per_million / million
+        rates = Rates(
+            input=base,
+            cache_read=(row.cache_read_per_million / million) if row.cache_read_per_million is not None else base,
+            cache_write=(row.cache_write_per_million / million) if row.cache_write_per_million is not None else base,
+            output=row.output_per_million / million,
+        )
+        entries.setdefault((row.provider, row.model), []).append((row.valid_from, rates))
+    return PriceTable(entries)
+
+
+def list_overrides(*, session: Session) -> list[PriceOverride]:
+    return list(session.scalars(select(PriceOverride).order_by(PriceOverride.provider, PriceOverride.model)))
+
+
+def add_override(*, session: Session, **values: Any) -> PriceOverride:
+    """Add an admin price; one per (provider, model, valid_from)."""
+    exists = session.scalars(
+        select(PriceOverride).where(
+            PriceOverride.provider == values["provider"],
+            PriceOverride.model == values["model"],
+            PriceOverride.valid_from == values["valid_from"],
+        )
+    ).first()
+    if exists is not None:
+        raise Conflict("A price for this provider, model and start day exists; delete it first.", code="price_exists")
+    row = PriceOverride(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def delete_override(*, session: Session, price_id: int) -> None:
+    row = session.get(PriceOverride, price_id)
+    if row is None:
+        raise NotFound("Price not found.")
+    session.delete(row)
