@@ -9,11 +9,10 @@ import socket
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any
 
 from backend.config import Settings
 from backend.db import Database
-from backend.services.sync import claim_due, sync_account
+from backend.services.sync import Claimed, claim_due, sync_account
 
 log = logging.getLogger("spendwatch.jobs.sync")
 
@@ -25,7 +24,9 @@ def worker_name() -> str:
 
 class SyncDispatcher:
     """Called by the scheduler every few seconds. Each call claims as many due accounts as the pool has free
-    slots; a per-provider bound (optional) limits how many accounts of one kind sync at once."""
+    slots; a pool thread that finishes an account claims the next due one at once, so a long cycle runs at the
+    full bound rather than in waves between dispatches. A per-provider bound (optional) limits how many
+    accounts of one kind sync at once."""
 
     def __init__(self, database: Database, settings: Settings, *, worker: str | None = None) -> None:
         self.database = database
@@ -34,32 +35,48 @@ class SyncDispatcher:
         self.worker = worker or worker_name()
         self.pool = ThreadPoolExecutor(max_workers=self.config.max_workers, thread_name_prefix="sync")
         self.lock = threading.Lock()
-        self.in_flight: dict[int, Future[Any]] = {}
+        self.in_flight: set[int] = set()
         self.per_kind: dict[str, int] = {}
+        self.stopping = threading.Event()
 
     def _free_slots(self) -> int:
         with self.lock:
             return self.config.max_workers - len(self.in_flight)
 
-    def __call__(self, *, wait_for_completion: bool = False) -> dict[str, int]:
-        """Claim due accounts and start their syncs; with WAIT_FOR_COMPLETION, return when they are done."""
-        free = self._free_slots()
+    def _claim(self, limit: int) -> list[Claimed]:
+        if limit <= 0 or self.stopping.is_set():
+            return []
         with self.database.system_session() as session:
             claimed = claim_due(
                 session=session,
                 worker=self.worker,
-                limit=free,
+                limit=limit,
                 lease=dt.timedelta(seconds=self.config.lease_seconds),
             )
-        started: list[Future[Any]] = []
-        for item in claimed:
-            future = self.pool.submit(self._sync, item.account_id, item.kind)
-            with self.lock:
-                self.in_flight[item.account_id] = future
-            started.append(future)
+        with self.lock:
+            self.in_flight.update(c.account_id for c in claimed)
+        return claimed
+
+    def __call__(self, *, wait_for_completion: bool = False) -> dict[str, int]:
+        """Claim due accounts and start their syncs; with WAIT_FOR_COMPLETION, return when no account is due."""
+        claimed = self._claim(self._free_slots())
+        chains: list[Future[int]] = [self.pool.submit(self._chain, item) for item in claimed]
+        synced = len(claimed)
         if wait_for_completion:
-            wait(started)
-        return {"claimed": len(claimed), "in_flight": len(self.in_flight)}
+            wait(chains)
+            synced = sum(f.result() for f in chains)
+        return {"claimed": len(claimed), "synced": synced, "in_flight": len(self.in_flight)}
+
+    def _chain(self, first: Claimed) -> int:
+        """Sync FIRST, then keep claiming and syncing one due account at a time until none is due."""
+        item: Claimed | None = first
+        done = 0
+        while item is not None:
+            self._sync(item.account_id, item.kind)
+            done += 1
+            next_items = self._claim(1)
+            item = next_items[0] if next_items else None
+        return done
 
     def _take_slot(self, kind: str) -> bool:
         limit = self.config.provider_limits.get(kind)
@@ -90,7 +107,9 @@ class SyncDispatcher:
             log.exception("sync of account %s crashed", account_id)
         finally:
             with self.lock:
-                self.in_flight.pop(account_id, None)
+                self.in_flight.discard(account_id)
 
     def shutdown(self) -> None:
+        """Stop claiming new accounts and wait for the syncs under way."""
+        self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=False)
