@@ -122,3 +122,150 @@ def test_unknown_model_is_stored_without_cost(session, account):
     row = session.scalars(select(UsageRow)).one()
     assert (row.cost, row.cost_source, row.input_tokens) == (None, "none", 5)
     assert session.scalars(select(DailySpend)).one().cost == 0
+
+
+def _stored(session, account_id):
+    """Every stored usage row and daily_spend row of the account, without ids and timestamps."""
+    skip = {"id", "account_id", "updated_at"}
+    columns = [c for c in UsageRow.__table__.columns if c.name not in skip]
+    usage = session.execute(select(*columns).where(UsageRow.account_id == account_id).order_by(*columns[:10])).all()
+    spend_columns = [c for c in DailySpend.__table__.columns if c.name not in {"id", "account_id"}]
+    spend = session.execute(
+        select(*spend_columns)
+        .where(DailySpend.account_id == account_id)
+        .order_by(DailySpend.day, DailySpend.model, DailySpend.project)
+    ).all()
+    return [tuple(r) for r in usage], [tuple(r) for r in spend]
+
+
+def _mixed_batches():
+    """Two batches over three days: estimates, provider costs with 10 decimals, an unknown model, quantities,
+    and keys repeated within a batch (the last wins) and across batches (the later batch wins)."""
+    day2, day3 = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
+
+    def usage(start, model, project, tokens, **more):
+        return UsageRecord(
+            bucket_start=start,
+            bucket_width="1d",
+            kind="completions",
+            model=model,
+            project=project,
+            api_key="key_1",
+            input_tokens=tokens,
+            cache_read_tokens=tokens // 4,
+            output_tokens=tokens // 3,
+            requests=7,
+            **more,
+        )
+
+    first = [
+        usage(DAY, "gpt-4o-mini", "p1", 1_234_567),
+        usage(DAY, "gpt-4o-mini", "p2", 999),
+        usage(DAY, "gpt-4o", "p1", 10),
+        usage(DAY, "gpt-4o", "p1", 20),  # same key as the row before: this one wins
+        usage(day2, "not-a-model", "p1", 5),
+        usage(day2, "gpt-4o", "p2", 333_333),
+        UsageRecord(
+            bucket_start=day2,
+            bucket_width="1d",
+            kind="cost",
+            project="p1",
+            line_item="gpt-4o, input",
+            cost=Decimal("0.1234567891"),
+        ),
+        UsageRecord(
+            bucket_start=day3,
+            bucket_width="1d",
+            kind="images",
+            model="dall-e-3",
+            project="p1",
+            quantity=Decimal("12.5000000001"),
+            quantity_unit="images",
+            requests=3,
+        ),
+    ]
+    second = [
+        usage(DAY, "gpt-4o-mini", "p2", 1000),  # revises a row of the first batch
+        UsageRecord(
+            bucket_start=day2,
+            bucket_width="1d",
+            kind="cost",
+            project="p1",
+            line_item="gpt-4o, input",
+            cost=Decimal("0.0000000001"),
+        ),
+        UsageRecord(
+            bucket_start=day2,
+            bucket_width="1d",
+            kind="cost",
+            project="p1",
+            line_item="gpt-4o, input",
+            cost=Decimal("12345.6789012345"),
+        ),  # repeats the key just above: this one wins
+        UsageRecord(
+            bucket_start=day3,
+            bucket_width="1d",
+            kind="cost",
+            project="p2",
+            line_item="gpt-4o, output",
+            cost=Decimal("0.3333333333"),
+            currency="usd",
+        ),
+    ]
+    return first, second
+
+
+def test_dialect_bulk_path_stores_what_executemany_stores(session, account, monkeypatch):
+    """ingest() (COPY + INSERT … SELECT on PostgreSQL) and the executemany upsert (SQLite's path) store the very
+    same usage rows and daily_spend rows, with the same values on both databases."""
+    from backend.services import ingest as ingest_module
+
+    bulk = _account(session, account)
+    bulk.kind = "openai"
+    plain = ProviderAccount(workspace_id=bulk.workspace_id, kind="openai", name="plain", credentials={"api_key": "k"})
+    session.add(plain)
+    session.flush()
+    first, second = _mixed_batches()
+
+    # Two ingests in one transaction, then a third after the commit.
+    assert ingest(session=session, account=bulk, records=first) == 7
+    assert ingest(session=session, account=bulk, records=second[:2]) == 2
+    session.commit()
+    assert ingest(session=session, account=bulk, records=second[2:]) == 2
+    session.commit()
+    monkeypatch.setitem(ingest_module.UPSERTS, "postgresql", ingest_module._upsert_executemany)
+    ingest(session=session, account=plain, records=first)
+    ingest(session=session, account=plain, records=second[:2])
+    session.commit()
+    ingest(session=session, account=plain, records=second[2:])
+    session.commit()
+
+    usage, spend = _stored(session, bulk.id)
+    assert (usage, spend) == _stored(session, plain.id)
+    assert len(usage) == 8
+    names = [c.name for c in UsageRow.__table__.columns if c.name not in {"id", "account_id", "updated_at"}]
+    rows = [dict(zip(names, r, strict=True)) for r in usage]
+    by_key = {(r["bucket_start"], r["kind"], r["model"], r["project"], r["line_item"]): r for r in rows}
+    day2, day3 = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
+    assert by_key[(DAY, "completions", "gpt-4o", "p1", "")]["input_tokens"] == 20  # the last of the batch won
+    bill = by_key[(day2, "cost", "", "p1", "gpt-4o, input")]
+    assert (bill["cost"], bill["cost_source"]) == (Decimal("12345.6789012345"), "provider")
+    assert by_key[(day2, "completions", "not-a-model", "p1", "")]["cost_source"] == "none"
+    assert by_key[(day2, "completions", "not-a-model", "p1", "")]["cost"] is None
+    assert by_key[(day3, "images", "dall-e-3", "p1", "")]["quantity"] == Decimal("12.5000000001")
+    assert by_key[(day3, "cost", "", "p2", "gpt-4o, output")]["currency"] == "USD"
+    revised = by_key[(DAY, "completions", "gpt-4o-mini", "p2", "")]
+    assert (revised["input_tokens"], revised["cost"]) == (1000, estimate_cost("openai", second[0]))
+    # Estimates carry 10 decimals; a day with a provider cost counts that cost only.
+    estimated = sum(r["cost"] for r in rows if r["bucket_start"] == DAY)
+    assert estimated == estimated.quantize(Decimal("0.0000000001")) > 0
+    spend_names = [c.name for c in DailySpend.__table__.columns if c.name not in {"id", "account_id"}]
+    days: dict[dt.date, Decimal] = {}
+    for row in spend:
+        record = dict(zip(spend_names, row, strict=True))
+        days[record["day"]] = days.get(record["day"], Decimal(0)) + record["cost"]
+    assert days == {
+        DAY.date(): estimated,
+        day2.date(): Decimal("12345.6789012345"),
+        day3.date(): Decimal("0.3333333333"),
+    }

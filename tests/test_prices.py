@@ -77,3 +77,25 @@ def test_an_override_replaces_the_bundled_price_from_its_day_on(app, api, owner)
     with app.extensions["spendwatch"].db.session() as session:
         prices = load_overrides(session=session)
     assert estimate_cost("manual", custom, prices) == Decimal("1")
+
+
+def test_ingest_prices_with_the_override(app, api, owner):
+    from sqlalchemy import select
+
+    from backend.db import set_workspace
+    from backend.models import ProviderAccount
+    from backend.models import UsageRecord as UsageRow
+    from backend.services.ingest import ingest
+
+    token = owner["access_token"]
+    body = {"kind": "openai", "name": "o", "credentials": {"api_key": "sk-admin-override-test-000000000000"}}
+    account_id = api.call("POST", "/api/accounts", token, json=body).get_json()["id"]
+    api.call("POST", "/api/admin/prices", token, json=PRICE)
+    with app.extensions["spendwatch"].db.session() as session:
+        set_workspace(session, owner["workspaces"][0]["workspace_id"])
+        ingest(
+            session=session, account=session.get(ProviderAccount, account_id), records=[_usage(dt.date(2026, 10, 2))]
+        )
+        session.commit()
+        row = session.scalars(select(UsageRow)).one()
+    assert (row.cost, row.cost_source) == (Decimal("6.1"), "estimate")

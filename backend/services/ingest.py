@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,7 @@ from backend.db import utcnow
 from backend.models import DailySpend, ProviderAccount
 from backend.models import UsageRecord as UsageRow
 from backend.models.usage import DIMENSIONS
-from backend.services.pricing import estimate_cost
+from backend.services.pricing import EMPTY_PRICES, PriceTable, estimate_cost, load_overrides
 from integrations.records import COST_ESTIMATE, COST_NONE, COST_PROVIDER, UsageRecord
 
 NATURAL_KEY = ("account_id", "bucket_start", "bucket_width", "kind", *DIMENSIONS)
@@ -33,52 +33,111 @@ MEASURES = (
     "cost_source",
     "updated_at",
 )
+# Every column ingest writes, in the order of row_values(): account and provider, the rest of the natural
+# key, then the measures.
+COLUMNS = ("workspace_id", "account_id", "provider", *NATURAL_KEY[1:], *MEASURES)
+# row_values()[KEY_SLICE] is the natural key without the account (one account per ingest call).
+KEY_SLICE = slice(3, 3 + len(NATURAL_KEY) - 1)
+
+
+def row_values(
+    account: ProviderAccount, record: UsageRecord, now: dt.datetime, prices: PriceTable = EMPTY_PRICES
+) -> tuple[Any, ...]:
+    """The usage_records row for RECORD as a tuple in COLUMNS order: the provider's cost if it gave one,
+    else our estimate (admin prices first, then genai-prices), else none."""
+    return _values((account.workspace_id, account.id, account.kind), record, now, prices)
+
+
+def _values(owner: tuple[int, int, str], record: UsageRecord, now: dt.datetime, prices: PriceTable) -> tuple[Any, ...]:
+    # The hot path of ingest (once per record): OWNER is (workspace_id, account_id, provider), read once per batch.
+    cost: Decimal | None = record.cost
+    if cost is not None:
+        source = COST_PROVIDER
+    else:
+        cost = estimate_cost(owner[2], record, prices)
+        source = COST_ESTIMATE if cost is not None else COST_NONE
+    return (
+        *owner,
+        record.bucket_start,
+        record.bucket_width,
+        record.kind,
+        record.model[:200],
+        record.project[:200],
+        record.api_key[:200],
+        record.line_item[:300],
+        record.service_tier[:40],
+        record.input_tokens,
+        record.cache_read_tokens,
+        record.cache_write_5m_tokens,
+        record.cache_write_1h_tokens,
+        record.output_tokens,
+        record.requests,
+        record.quantity,
+        record.quantity_unit[:32],
+        cost,
+        record.currency.upper()[:3],
+        source,
+        now,
+    )
 
 
 def to_row(account: ProviderAccount, record: UsageRecord, now: dt.datetime) -> dict[str, Any]:
-    """The usage_records row for RECORD: the provider's cost if it gave one, else our estimate, else none."""
-    cost: Decimal | None
-    if record.cost is not None:
-        cost, source = record.cost, COST_PROVIDER
-    else:
-        cost = estimate_cost(account.kind, record)
-        source = COST_ESTIMATE if cost is not None else COST_NONE
-    return {
-        "workspace_id": account.workspace_id,
-        "account_id": account.id,
-        "provider": account.kind,
-        "bucket_start": record.bucket_start,
-        "bucket_width": record.bucket_width,
-        "kind": record.kind,
-        "model": record.model[:200],
-        "project": record.project[:200],
-        "api_key": record.api_key[:200],
-        "line_item": record.line_item[:300],
-        "service_tier": record.service_tier[:40],
-        "input_tokens": record.input_tokens,
-        "cache_read_tokens": record.cache_read_tokens,
-        "cache_write_5m_tokens": record.cache_write_5m_tokens,
-        "cache_write_1h_tokens": record.cache_write_1h_tokens,
-        "output_tokens": record.output_tokens,
-        "requests": record.requests,
-        "quantity": record.quantity,
-        "quantity_unit": record.quantity_unit[:32],
-        "cost": cost,
-        "currency": record.currency.upper()[:3],
-        "cost_source": source,
-        "updated_at": now,
-    }
+    """The usage_records row for RECORD, by column name (see row_values)."""
+    return dict(zip(COLUMNS, row_values(account, record, now), strict=True))
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT (natural key) DO UPDATE, as one executemany."""
+def _upsert_executemany(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """INSERT … ON CONFLICT (natural key) DO UPDATE, as one executemany (SQLite; any dialect)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(UsageRow)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(NATURAL_KEY), set_={name: stmt.excluded[name] for name in MEASURES}
     )
-    session.execute(stmt, rows)
+    session.execute(stmt, [dict(zip(COLUMNS, row, strict=True)) for row in rows])
+
+
+# PostgreSQL types of COLUMNS, for binary COPY (it sends values without type inference).
+_PG_TYPES = {
+    "workspace_id": "int4",
+    "account_id": "int4",
+    "bucket_start": "timestamptz",
+    "updated_at": "timestamptz",
+    "quantity": "numeric",
+    "cost": "numeric",
+    **{name: "int8" for name in MEASURES[:6]},
+}
+PG_COPY_TYPES = [_PG_TYPES.get(name, "text") for name in COLUMNS]
+_STAGE = "ingest_usage_stage"
+_COLS = ", ".join(COLUMNS)
+_CREATE_STAGE = (
+    # Same column types as usage_records (so COPY rounds and checks lengths as the table would); no
+    # constraints or indexes. Dropped at commit, and explicitly after use for a second ingest in one transaction.
+    f"CREATE TEMP TABLE {_STAGE} ON COMMIT DROP AS SELECT {_COLS} FROM usage_records WITH NO DATA"  # noqa: S608
+)
+_MERGE_STAGE = (
+    f"INSERT INTO usage_records ({_COLS}) SELECT {_COLS} FROM {_STAGE} "  # noqa: S608
+    f"ON CONFLICT ({', '.join(NATURAL_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in MEASURES)
+)
+
+
+def _upsert_copy(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """PostgreSQL bulk path: binary COPY into a temporary staging table, then one INSERT … SELECT … ON CONFLICT
+    DO UPDATE into usage_records (row-level security applies to that INSERT as to any other)."""
+    connection: Any = session.connection().connection.driver_connection  # the psycopg connection, same transaction
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE_STAGE)
+        with cursor.copy(f"COPY {_STAGE} ({_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(PG_COPY_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(_MERGE_STAGE)
+        cursor.execute(f"DROP TABLE {_STAGE}")
+
+
+# How each dialect upserts a batch (the benchmark swaps in the alternatives it compares).
+UPSERTS: dict[str, Callable[[Session, Iterable[tuple[Any, ...]]], None]] = {"postgresql": _upsert_copy}
 
 
 def _day_expr(dialect: str) -> str:
@@ -132,12 +191,17 @@ def ingest(*, session: Session, account: ProviderAccount, records: Sequence[Usag
     if not records:
         return 0
     now = utcnow()
-    rows = {}
+    rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    key = KEY_SLICE
+    owner = (account.workspace_id, account.id, account.kind)
+    prices = load_overrides(session=session)
     for record in records:
-        row = to_row(account, record, now)
+        row = _values(owner, record, now, prices)
         # A batch may repeat a key (e.g. a provider re-sending a bucket): the last one wins, as on re-sync.
-        rows[tuple(row[k] for k in NATURAL_KEY)] = row
-    _upsert(session, list(rows.values()))
-    days = [r.bucket_start.astimezone(dt.UTC).date() for r in records]
-    rebuild_daily_spend(session=session, account=account, start=min(days), end=max(days))
+        rows[row[key]] = row
+    upsert = UPSERTS.get(session.get_bind().dialect.name, _upsert_executemany)
+    upsert(session, rows.values())
+    first = min(r.bucket_start for r in records).astimezone(dt.UTC).date()
+    last = max(r.bucket_start for r in records).astimezone(dt.UTC).date()
+    rebuild_daily_spend(session=session, account=account, start=first, end=last)
     return len(rows)

@@ -133,6 +133,17 @@ USAGE_ENDPOINTS: dict[str, tuple[tuple[str, ...], Callable[[Row, str], dict[str,
 COSTS_GROUP_BY = ("project_id", "line_item", "api_key_id")
 
 
+def usage_record(endpoint: str, start: dt.datetime, row: Row) -> UsageRecord:
+    """One result of a daily bucket of usage ENDPOINT (e.g. "completions") starting at START, as a record.
+
+    Pure (no HTTP): the sync and the ingest benchmark share it. Raises ProviderError on a malformed result.
+    """
+    fields = USAGE_ENDPOINTS[endpoint][1]
+    return UsageRecord(
+        bucket_start=start, bucket_width="1d", kind=endpoint, **_dimensions(row, endpoint), **fields(row, endpoint)
+    )
+
+
 def _utc_day(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -265,20 +276,11 @@ class OpenAIProvider(Provider):
             ("bucket_width", "1d"),
         ]
         records: list[UsageRecord] = []
-        for endpoint, (group_by, fields) in USAGE_ENDPOINTS.items():
+        for endpoint, (group_by, _) in USAGE_ENDPOINTS.items():
             path = f"/organization/usage/{endpoint}"
             params = [*span, ("limit", min(self.page_limit, 31)), *(("group_by", g) for g in group_by)]
             for start, results in self._buckets(client, path, params):
-                for row in results:
-                    records.append(
-                        UsageRecord(
-                            bucket_start=start,
-                            bucket_width="1d",
-                            kind=endpoint,
-                            **_dimensions(row, endpoint),
-                            **fields(row, endpoint),
-                        )
-                    )
+                records.extend(usage_record(endpoint, start, row) for row in results)
         params = [*span, ("limit", min(self.page_limit, 180)), *(("group_by", g) for g in COSTS_GROUP_BY)]
         for start, results in self._buckets(client, "/organization/costs", params):
             for row in results:
