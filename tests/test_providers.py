@@ -17,11 +17,12 @@ WINDOW = SyncWindow(dt.datetime(2026, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 1
 
 def test_registry_is_keyed_by_kind():
     assert PROVIDERS["demo"] is DemoProvider
-    assert set(PROVIDERS) == {"demo", "openai", "anthropic", "openrouter"}
+    assert set(PROVIDERS) == {"demo", "openai", "anthropic", "openrouter", "manual"}
     assert get_provider("demo") is DemoProvider
     assert get_provider("nope") is None
     for kind, cls in PROVIDERS.items():
-        assert issubclass(cls, Provider) and cls.kind == kind and cls.credential_fields
+        # Every kind that syncs needs credentials; manual entries have nothing to connect to.
+        assert issubclass(cls, Provider) and cls.kind == kind and (bool(cls.credential_fields) == cls.syncs)
 
 
 def test_credential_validation():

@@ -57,6 +57,9 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("/api/admin/settings", "GET"): "instance settings (instance admins only)",
     ("/api/admin/settings", "PATCH"): "instance settings (instance admins only)",
     ("/api/admin/keys", "GET"): "instance key status (instance admins only)",
+    ("/api/admin/prices", "GET"): "instance-wide price overrides (instance admins only)",
+    ("/api/admin/prices", "POST"): "instance-wide price overrides (instance admins only)",
+    ("/api/admin/prices/<price_id>", "DELETE"): "instance-wide price overrides (instance admins only)",
 }
 
 # Tenant routes without path parameters: checked by the list and X-Workspace-Id tests below.
@@ -89,6 +92,12 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("/api/accounts/<account_id>/test", "POST"): Probe("member"),
     ("/api/accounts/<account_id>/sync", "POST"): Probe("member"),
     ("/api/accounts/<account_id>/syncs", "GET"): Probe("viewer"),
+    ("/api/accounts/<account_id>/entries", "GET"): Probe("viewer"),
+    ("/api/accounts/<account_id>/entries", "POST"): Probe(
+        "member", {"entries": [{"date": "2026-01-01", "model": "m", "cost": "1"}]}
+    ),
+    ("/api/accounts/<account_id>/entries", "DELETE"): Probe("member"),
+    ("/api/accounts/<account_id>/entries/import", "POST"): Probe("member"),
     ("/api/workspaces/<workspace_id>", "GET"): Probe("viewer"),
     ("/api/workspaces/<workspace_id>/members", "GET"): Probe("viewer"),
     ("/api/workspaces/<workspace_id>/members/<member_id>", "PATCH"): Probe("admin", {"role": "viewer"}),

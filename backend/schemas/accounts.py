@@ -73,7 +73,9 @@ class AccountOut(BaseModel):
     last_tested_at: dt.datetime | None
     last_sync_at: dt.datetime | None
     last_success_at: dt.datetime | None
-    next_sync_at: dt.datetime | None = Field(description="null while the account needs attention or is disabled")
+    next_sync_at: dt.datetime | None = Field(
+        description="null while the account needs attention or is disabled, and always for manual accounts"
+    )
     synced_until: dt.datetime | None = Field(description="usage is complete up to this time")
     created_at: dt.datetime
     updated_at: dt.datetime

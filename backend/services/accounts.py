@@ -86,7 +86,8 @@ def create_account(
         config=config or {},
         sync_interval_minutes=sync_interval_minutes,
         status="new",
-        next_sync_at=utcnow(),  # the first sync (the backfill) starts with the next dispatch
+        # The first sync (the backfill) starts with the next dispatch; kinds that never sync are never due.
+        next_sync_at=utcnow() if cls.syncs else None,
     )
     session.add(account)
     session.flush()
@@ -119,7 +120,7 @@ def update_account(*, session: Session, account: ProviderAccount, changes: dict[
             account.status = "new"
             account.last_error = None
             account.consecutive_failures = 0
-            account.next_sync_at = utcnow()
+            account.next_sync_at = utcnow() if cls.syncs else None
     account.updated_at = utcnow()
     return account
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import SyncSettings
 from backend.db import Database, utcnow
+from backend.errors import Conflict
 from backend.models import ProviderAccount, SyncRun
 from backend.services import accounts, instance_settings
 from backend.services.ingest import ingest
@@ -88,7 +89,12 @@ def _renew(session: Session, account_id: int, worker: str, lease: dt.timedelta) 
 
 
 def request_sync(*, session: Session, account: ProviderAccount) -> dt.datetime:
-    """Make the account due now: the next dispatch (every few seconds) picks it up. Returns when it is due."""
+    """Make the account due now: the next dispatch (every few seconds) picks it up. Returns when it is due.
+    Accounts of kinds that never sync (manual entries) answer 409 and stay out of the worker's reach."""
+    if not accounts.provider_class(account.kind).syncs:
+        raise Conflict(
+            "This account's usage is entered by hand or uploaded, not synced from a provider.", code="not_syncable"
+        )
     account.next_sync_at = due = utcnow()
     return due
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from integrations.providers.anthropic import AnthropicProvider
 from integrations.providers.base import Provider
 from integrations.providers.demo import DemoProvider
+from integrations.providers.manual import ManualProvider
 from integrations.providers.openai import OpenAIProvider
 from integrations.providers.openrouter import OpenRouterProvider
 
@@ -14,6 +15,7 @@ PROVIDERS: dict[str, type[Provider]] = {
     OpenAIProvider.kind: OpenAIProvider,
     AnthropicProvider.kind: AnthropicProvider,
     OpenRouterProvider.kind: OpenRouterProvider,
+    ManualProvider.kind: ManualProvider,
 }
 
 

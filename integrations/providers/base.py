@@ -85,6 +85,9 @@ class Provider:
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     default_base_url: ClassVar[str | None] = None
     description: ClassVar[str] = ""
+    #: False for kinds whose data is entered by people (manual entries, uploads): the sync worker never claims
+    #: their accounts (they are created with no next_sync_at and a sync cannot be requested).
+    syncs: ClassVar[bool] = True
 
     def __init__(
         self,
