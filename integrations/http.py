@@ -149,6 +149,29 @@ def request_json(
     raise ProviderTransientError(f"{last_problem}; gave up after {retry.attempts} attempts.")
 
 
+def get_json(
+    client: httpx.Client,
+    path: str,
+    *,
+    label: str,
+    secret: str,
+    auth_hint: str = "",
+    params: Any = None,
+    retry: RetryPolicy | None = None,
+    error_message: ErrorMessage | None = None,
+) -> Any:
+    """A GET through request_json whose errors never contain SECRET (even if the provider echoes it back);
+    auth errors end with AUTH_HINT (e.g. which kind of key is needed)."""
+    try:
+        return request_json(client, "GET", path, label=label, params=params, retry=retry, error_message=error_message)
+    except ProviderAuthError as exc:
+        raise ProviderAuthError(exc.message.replace(secret, "[redacted]") + auth_hint) from None
+    except ProviderError as exc:
+        if secret in exc.message:
+            raise type(exc)(exc.message.replace(secret, "[redacted]")) from None
+        raise
+
+
 def expect(condition: bool, label: str, what: str) -> None:
     """Raise ProviderMalformedError unless CONDITION: the response did not have the documented shape."""
     if not condition:
@@ -160,6 +183,7 @@ __all__ = [
     "RetryPolicy",
     "build_client",
     "expect",
+    "get_json",
     "parse_retry_after",
     "request_json",
 ]

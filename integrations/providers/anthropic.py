@@ -22,8 +22,6 @@ from integrations.providers.base import (
     ConnectionResult,
     CredentialField,
     Provider,
-    ProviderAuthError,
-    ProviderError,
     ProviderMalformedError,
 )
 from integrations.records import SyncWindow, UsageBatch, UsageRecord
@@ -182,10 +180,7 @@ class AnthropicProvider(Provider):
     page_limit = 7
 
     def _key(self) -> str:
-        key = str(self.credentials.get("api_key") or "").strip()
-        if not key:
-            raise ProviderAuthError("No Anthropic admin key is configured." + ADMIN_KEY_HINT)
-        return key
+        return self.require_credential("api_key", "No Anthropic admin key is configured." + ADMIN_KEY_HINT)
 
     def _client(self) -> httpx.Client:
         return http.build_client(
@@ -196,17 +191,16 @@ class AnthropicProvider(Provider):
 
     def _get(self, client: httpx.Client, path: str, params: list[tuple[str, str | int]]) -> Any:
         """One GET through the shared retrying seam; errors come back without the key, auth ones with a hint."""
-        key = self._key()
-        try:
-            return http.request_json(
-                client, "GET", path, label=LABEL, params=params, retry=self.retry, error_message=_error_message
-            )
-        except ProviderAuthError as exc:
-            raise ProviderAuthError(exc.message.replace(key, "[redacted]") + ADMIN_KEY_HINT) from None
-        except ProviderError as exc:
-            if key in exc.message:
-                raise type(exc)(exc.message.replace(key, "[redacted]")) from None
-            raise
+        return http.get_json(
+            client,
+            path,
+            label=LABEL,
+            secret=self._key(),
+            auth_hint=ADMIN_KEY_HINT,
+            params=params,
+            retry=self.retry,
+            error_message=_error_message,
+        )
 
     def _buckets(
         self, client: httpx.Client, path: str, params: list[tuple[str, str | int]]

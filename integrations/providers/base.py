@@ -107,6 +107,13 @@ class Provider:
     def __repr__(self) -> str:  # never show credentials, even in a debugger or a log of the object
         return f"<{type(self).__name__} kind={self.kind}>"
 
+    def require_credential(self, name: str, missing: str) -> str:
+        """The credential NAME, stripped; a ProviderAuthError with MISSING when it is not configured."""
+        value = str(self.credentials.get(name) or "").strip()
+        if not value:
+            raise ProviderAuthError(missing)
+        return value
+
     @classmethod
     def validate_credentials(cls, credentials: Mapping[str, Any]) -> dict[str, str]:
         """Check the credential form: required fields present, unknown fields rejected. Returns field errors."""

@@ -24,8 +24,6 @@ from integrations.providers.base import (
     ConnectionResult,
     CredentialField,
     Provider,
-    ProviderAuthError,
-    ProviderError,
 )
 from integrations.records import SyncWindow, UsageBatch, UsageRecord
 
@@ -135,10 +133,7 @@ class OpenRouterProvider(Provider):
         self.notices: list[str] = []
 
     def _key(self) -> str:
-        key = str(self.credentials.get("api_key") or "").strip()
-        if not key:
-            raise ProviderAuthError("No OpenRouter key is configured." + KEY_HINT)
-        return key
+        return self.require_credential("api_key", "No OpenRouter key is configured." + KEY_HINT)
 
     def _client(self) -> httpx.Client:
         return http.build_client(
@@ -147,17 +142,16 @@ class OpenRouterProvider(Provider):
 
     def _get(self, client: httpx.Client, path: str, params: list[tuple[str, str]] | None = None) -> Any:
         """One GET through the shared retrying seam; errors come back without the key, auth ones with a hint."""
-        key = self._key()
-        try:
-            return http.request_json(
-                client, "GET", path, label=LABEL, params=params, retry=self.retry, error_message=_error_message
-            )
-        except ProviderAuthError as exc:
-            raise ProviderAuthError(exc.message.replace(key, "[redacted]") + KEY_HINT) from None
-        except ProviderError as exc:
-            if key in exc.message:
-                raise type(exc)(exc.message.replace(key, "[redacted]")) from None
-            raise
+        return http.get_json(
+            client,
+            path,
+            label=LABEL,
+            secret=self._key(),
+            auth_hint=KEY_HINT,
+            params=params,
+            retry=self.retry,
+            error_message=_error_message,
+        )
 
     def test_connection(self) -> ConnectionResult:
         """Ask OpenRouter about the key itself (`/key`)."""
