@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from backend.errors import Invalid
 from backend.models import DailySpend
 from backend.models import UsageRecord as UsageRow
+from backend.models.usage import DIMENSIONS
+from backend.services.ingest import MEASURES
 
 GROUP_COLUMNS = {
     "day": DailySpend.day,
@@ -137,28 +139,15 @@ def records_page(
 
 
 EXPORT_CHUNK = 2000
+# Where and what, then every measure (ingest's own list, so a new measure is exported without a second edit).
 EXPORT_COLUMNS = (
     "bucket_start",
     "bucket_width",
     "provider",
     "account_id",
     "kind",
-    "model",
-    "project",
-    "api_key",
-    "line_item",
-    "service_tier",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "requests",
-    "quantity",
-    "quantity_unit",
-    "cost",
-    "currency",
-    "cost_source",
+    *DIMENSIONS,
+    *(name for name in MEASURES if name != "updated_at"),
 )
 
 
