@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
 
     keyring = Keyring(settings.encryption_keys)
     configure_keyring(keyring)
-    database = Database(settings.database_url)
+    # Sized for the sync pool plus the request threads of `spendwatch run`, so no thread waits for a connection.
+    database = Database(settings.database_url, pool_size=settings.sync.max_workers + 8)
     app.extensions[STATE_KEY] = AppState(settings=settings, db=database)
     app.teardown_appcontext(close_db)
 

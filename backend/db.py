@@ -116,7 +116,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     """One engine and session factory for a process; built by create_app() or the worker entry."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
         self.url = url
         # hide_parameters: bound values (possibly secrets) never appear in error messages or logs.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
@@ -126,6 +126,10 @@ class Database:
                 kwargs["poolclass"] = StaticPool
         else:
             kwargs["pool_pre_ping"] = True
+        if kwargs.get("poolclass") is None:
+            # One connection per thread that may hold one at once (request threads, sync threads), plus slack.
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = max(10, pool_size // 2)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
