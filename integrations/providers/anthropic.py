@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ import httpx
 # A module import, not `from integrations.http import …`: integrations.http imports providers.base, which
 # loads this package's registry, so the names are looked up when called, not while the modules load.
 from integrations import http
+from integrations.providers import fields
 from integrations.providers.base import (
     Capability,
     ConnectionResult,
@@ -41,28 +42,15 @@ COST_GROUP_BY = ("description", "workspace_id")
 Row = Mapping[str, Any]
 
 
-def _error_message(body: Any) -> str | None:
-    """`{"type": "error", "error": {"type": …, "message": …}}` → the message."""
-    message = body["error"]["message"]
-    return message if isinstance(message, str) else None
+_error_message = fields.error_message
 
 
 def _count(row: Row, key: str, where: str) -> int:
-    """An optional non-negative integer field (null or absent → 0)."""
-    value = row.get(key)
-    if value is None:
-        return 0
-    http.expect(isinstance(value, int) and not isinstance(value, bool) and value >= 0, LABEL, f"{where}.{key}")
-    return int(value)
+    return fields.count(LABEL, row, key, where)
 
 
 def _text(row: Row, key: str, where: str) -> str:
-    """An optional string dimension: null or absent → ""."""
-    value = row.get(key)
-    if value is None:
-        return ""
-    http.expect(isinstance(value, str), LABEL, f"{where}.{key} is not a string")
-    return str(value)
+    return fields.text(LABEL, row, key, where)
 
 
 def _nested(row: Row, key: str, where: str) -> Row:
@@ -76,13 +64,7 @@ def _nested(row: Row, key: str, where: str) -> Row:
 
 def _cents_to_dollars(value: Any) -> Decimal:
     """The cost report's amount (a decimal string of cents, e.g. "123.45" = $1.2345) as exact dollars."""
-    http.expect(isinstance(value, str | int | float | Decimal) and not isinstance(value, bool), LABEL, "cost amount")
-    try:
-        cents = Decimal(str(value))
-    except InvalidOperation:
-        cents = Decimal("NaN")
-    http.expect(cents.is_finite(), LABEL, "cost amount is not a number")
-    return cents.scaleb(-2)
+    return fields.decimal(LABEL, value, "cost amount").scaleb(-2)
 
 
 def _rfc3339(moment: dt.datetime) -> str:
@@ -99,8 +81,7 @@ def _parse_time(value: Any, where: str) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
-def _utc_day(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+_utc_day = fields.utc_day
 
 
 def _usage(start: dt.datetime, row: Row) -> UsageRecord:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ import httpx
 # A module import, not `from integrations.http import …`: integrations.http imports providers.base, which
 # loads this package's registry, so the names are looked up when called, not while the modules load.
 from integrations import http
+from integrations.providers import fields
 from integrations.providers.base import (
     Capability,
     ConnectionResult,
@@ -34,43 +35,19 @@ ADMIN_KEY_HINT = (
 Row = Mapping[str, Any]
 
 
-def _error_message(body: Any) -> str | None:
-    """`{"error": {"message": …}}` → the message."""
-    message = body["error"]["message"]
-    return message if isinstance(message, str) else None
+_error_message = fields.error_message
 
 
 def _count(row: Row, key: str, where: str) -> int:
-    """An optional non-negative integer field (null or absent → 0)."""
-    value = row.get(key)
-    if value is None:
-        return 0
-    http.expect(isinstance(value, int) and not isinstance(value, bool) and value >= 0, LABEL, f"{where}.{key}")
-    return int(value)
+    return fields.count(LABEL, row, key, where)
 
 
 def _decimal(value: Any, where: str) -> Decimal:
-    """A JSON number (or numeric string) as an exact Decimal of its text, never float arithmetic."""
-    http.expect(
-        isinstance(value, int | float | str | Decimal) and not isinstance(value, bool),
-        LABEL,
-        f"{where} is not a number",
-    )
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        number = Decimal("NaN")
-    http.expect(number.is_finite(), LABEL, f"{where} is not a number")
-    return number
+    return fields.decimal(LABEL, value, where)
 
 
 def _text(row: Row, key: str, where: str) -> str:
-    """An optional string dimension: null or absent → ""."""
-    value = row.get(key)
-    if value is None:
-        return ""
-    http.expect(isinstance(value, str), LABEL, f"{where}.{key} is not a string")
-    return str(value)
+    return fields.text(LABEL, row, key, where)
 
 
 def _quantity(row: Row, key: str, unit: str, where: str) -> dict[str, Any]:
@@ -142,8 +119,7 @@ def usage_record(endpoint: str, start: dt.datetime, row: Row) -> UsageRecord:
     )
 
 
-def _utc_day(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+_utc_day = fields.utc_day
 
 
 def _unix(moment: dt.datetime) -> int:

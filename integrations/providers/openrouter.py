@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ import httpx
 # A module import, not `from integrations.http import …`: integrations.http imports providers.base, which
 # loads this package's registry, so the names are looked up when called, not while the modules load.
 from integrations import http
+from integrations.providers import fields
 from integrations.providers.base import (
     Capability,
     ConnectionResult,
@@ -37,44 +38,23 @@ KEY_HINT = " Activity needs a Management (provisioning) key from OpenRouter's se
 Row = Mapping[str, Any]
 
 
-def _error_message(body: Any) -> str | None:
-    """`{"error": {"code": 401, "message": …}}` → the message."""
-    message = body["error"]["message"]
-    return message if isinstance(message, str) else None
+_error_message = fields.error_message
 
 
 def _count(row: Row, key: str) -> int:
-    """An optional non-negative integer field (null or absent → 0)."""
-    value = row.get(key)
-    if value is None:
-        return 0
-    http.expect(isinstance(value, int) and not isinstance(value, bool) and value >= 0, LABEL, f"activity {key}")
-    return int(value)
+    return fields.count(LABEL, row, key, "activity")
 
 
 def _text(row: Row, key: str) -> str:
-    value = row.get(key)
-    if value is None:
-        return ""
-    http.expect(isinstance(value, str), LABEL, f"activity {key} is not a string")
-    return str(value)
+    return fields.text(LABEL, row, key, "activity")
 
 
 def _dollars(value: Any) -> Decimal:
     """`usage` (USD, a JSON number) as the exact Decimal of its text."""
-    if value is None:
-        return Decimal(0)
-    http.expect(isinstance(value, int | float | str | Decimal) and not isinstance(value, bool), LABEL, "activity usage")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        number = Decimal("NaN")
-    http.expect(number.is_finite(), LABEL, "activity usage is not a number")
-    return number
+    return Decimal(0) if value is None else fields.decimal(LABEL, value, "activity usage")
 
 
-def _utc_day(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+_utc_day = fields.utc_day
 
 
 def _utc_now() -> dt.datetime:
