@@ -28,6 +28,7 @@ from backend.db import Database, utcnow
 from backend.models import DailySpend, ProviderAccount, SyncRun
 from backend.models import UsageRecord as UsageRow
 from backend.services import accounts as account_service
+from backend.services.usage import EXPORT_COLUMNS
 from jobs.sync import SyncDispatcher
 from tests.conftest import Api
 from tests.fakes.dataset import OPENAI_USAGE_ENDPOINTS, Dataset
@@ -39,28 +40,7 @@ CHUNK = dt.timedelta(days=7)  # the OpenAI client stores one batch per week of t
 LOOKBACK = dt.timedelta(days=2)  # SyncSettings.lookback_days (default)
 
 # What identifies a stored usage record and what it measures: everything but ids, account and workspace.
-RECORD_COLUMNS = (
-    "provider",
-    "bucket_start",
-    "bucket_width",
-    "kind",
-    "model",
-    "project",
-    "api_key",
-    "line_item",
-    "service_tier",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "requests",
-    "quantity",
-    "quantity_unit",
-    "cost",
-    "currency",
-    "cost_source",
-)
+RECORD_COLUMNS = tuple(c for c in EXPORT_COLUMNS if c != "account_id")
 SPEND_COLUMNS = (
     "provider",
     "day",
