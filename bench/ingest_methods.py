@@ -1,4 +1,5 @@
-"""The PostgreSQL upsert variants the ingest bench compares; `copy` is the one backend.services.ingest keeps."""
+"""The PostgreSQL upsert variants the ingest bench compares. `auto` is what backend.services.ingest uses:
+COPY through a staging table for big batches, one unnest() INSERT for small ones."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ _COLS = ", ".join(COLUMNS)
 _CONFLICT = f"ON CONFLICT ({', '.join(ingest_module.NATURAL_KEY)}) DO UPDATE SET " + ", ".join(
     f"{name} = EXCLUDED.{name}" for name in ingest_module.MEASURES
 )
-# Array types for unnest(), from the column types.
-_SQL_TYPES = {"int4": "int4", "int8": "int8", "timestamptz": "timestamptz", "numeric": "numeric", "text": "text"}
 
 
 def _driver(session: Session) -> Any:
@@ -47,17 +46,6 @@ def _copy_binary_reuse(session: Session, rows: Iterable[tuple[Any, ...]]) -> Non
         cursor.execute(f"INSERT INTO usage_records ({_COLS}) SELECT {_COLS} FROM {stage} {_CONFLICT}")
 
 
-def _unnest(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
-    """One INSERT … SELECT FROM unnest(one array per column) ON CONFLICT, parameters sent in binary."""
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    if not columns:
-        return
-    arrays = ", ".join(f"%s::{_SQL_TYPES[t]}[]" for t in ingest_module.PG_COPY_TYPES)
-    sql = f"INSERT INTO usage_records ({_COLS}) SELECT * FROM unnest({arrays}) {_CONFLICT}"
-    with _driver(session).cursor(binary=True) as cursor:
-        cursor.execute(sql, columns)
-
-
 _CHANGED = " WHERE ({}) IS DISTINCT FROM ({})".format(
     ", ".join(f"usage_records.{name}" for name in ingest_module.MEASURES if name != "updated_at"),
     ", ".join(f"EXCLUDED.{name}" for name in ingest_module.MEASURES if name != "updated_at"),
@@ -80,12 +68,13 @@ def _copy_skip_unchanged(session: Session, rows: Iterable[tuple[Any, ...]]) -> N
 METHODS: dict[str, Upsert] = {
     "copy_skip_unchanged": _copy_skip_unchanged,
     "copy": ingest_module._upsert_copy,
+    "auto": ingest_module._upsert_postgres,
     "copy_text": _copy_text_drop,
     "copy_reuse": _copy_binary_reuse,
-    "unnest": _unnest,
+    "unnest": ingest_module._upsert_unnest,
     "executemany": ingest_module._upsert_executemany,
 }
-DEFAULT = "copy"
+DEFAULT = "auto"
 
 
 def use(method: str) -> None:

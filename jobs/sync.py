@@ -8,13 +8,19 @@ import os
 import socket
 import threading
 import uuid
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from backend.config import Settings
 from backend.db import Database
-from backend.services.sync import Claimed, claim_due, sync_account
+from backend.services.sync import Claimed, claim_due, release, sync_account
 
 log = logging.getLogger("spendwatch.jobs.sync")
+
+# At most this many accounts per claim transaction. Claimed accounts wait in a local queue until a pool thread
+# is free, so a worker claims at most a quarter of its pool ahead: enough to make claiming cheap (one
+# transaction per 16 accounts at the default bound of 64), too few to starve another worker of due accounts.
+CLAIM_BATCH = 16
 
 
 def worker_name() -> str:
@@ -23,10 +29,11 @@ def worker_name() -> str:
 
 
 class SyncDispatcher:
-    """Called by the scheduler every few seconds. Each call claims as many due accounts as the pool has free
-    slots; a pool thread that finishes an account claims the next due one at once, so a long cycle runs at the
-    full bound rather than in waves between dispatches. A per-provider bound (optional) limits how many
-    accounts of one kind sync at once."""
+    """Called by the scheduler every few seconds. Each call starts as many chains as the pool has free threads;
+    a chain syncs one claimed account after another until none is due, so a long cycle runs at the full bound
+    rather than in waves between dispatches. Accounts are claimed a few at a time into a local queue (one
+    claim transaction per CLAIM_BATCH accounts, not one per account). A per-provider bound (optional) limits
+    how many accounts of one kind sync at once."""
 
     def __init__(self, database: Database, settings: Settings, *, worker: str | None = None) -> None:
         self.database = database
@@ -35,47 +42,71 @@ class SyncDispatcher:
         self.worker = worker or worker_name()
         self.pool = ThreadPoolExecutor(max_workers=self.config.max_workers, thread_name_prefix="sync")
         self.lock = threading.Lock()
+        self.claim_lock = threading.Lock()
+        self.queue: deque[Claimed] = deque()
+        self.claim_batch = max(1, min(CLAIM_BATCH, self.config.max_workers // 4))
+        self.chains = 0
         self.in_flight: set[int] = set()
         self.per_kind: dict[str, int] = {}
         self.stopping = threading.Event()
 
-    def _free_slots(self) -> int:
+    def _next(self) -> Claimed | None:
+        """The next claimed account to sync: from the local queue, claiming more when it is empty."""
+        with self.claim_lock:
+            if not self.queue and not self.stopping.is_set():
+                with self.database.system_session() as session:
+                    self.queue.extend(
+                        claim_due(
+                            session=session,
+                            worker=self.worker,
+                            limit=self.claim_batch,
+                            lease=dt.timedelta(seconds=self.config.lease_seconds),
+                        )
+                    )
+            if not self.queue:
+                return None
+            item = self.queue.popleft()
         with self.lock:
-            return self.config.max_workers - len(self.in_flight)
+            self.in_flight.add(item.account_id)
+        return item
 
-    def _claim(self, limit: int) -> list[Claimed]:
-        if limit <= 0 or self.stopping.is_set():
-            return []
-        with self.database.system_session() as session:
-            claimed = claim_due(
-                session=session,
-                worker=self.worker,
-                limit=limit,
-                lease=dt.timedelta(seconds=self.config.lease_seconds),
-            )
+    def _open_chain(self) -> bool:
         with self.lock:
-            self.in_flight.update(c.account_id for c in claimed)
-        return claimed
+            if self.chains >= self.config.max_workers:
+                return False
+            self.chains += 1
+            return True
+
+    def _close_chain(self) -> None:
+        with self.lock:
+            self.chains -= 1
 
     def __call__(self, *, wait_for_completion: bool = False) -> dict[str, int]:
-        """Claim due accounts and start their syncs; with WAIT_FOR_COMPLETION, return when no account is due."""
-        claimed = self._claim(self._free_slots())
-        chains: list[Future[int]] = [self.pool.submit(self._chain, item) for item in claimed]
-        synced = len(claimed)
+        """Start a chain per free thread while accounts are due; with WAIT_FOR_COMPLETION, return when none is."""
+        chains: list[Future[int]] = []
+        while self._open_chain():
+            item = self._next()
+            if item is None:
+                self._close_chain()
+                break
+            chains.append(self.pool.submit(self._chain, item))
+        synced = len(chains)
         if wait_for_completion:
             wait(chains)
             synced = sum(f.result() for f in chains)
-        return {"claimed": len(claimed), "synced": synced, "in_flight": len(self.in_flight)}
+        return {"started": len(chains), "synced": synced, "in_flight": len(self.in_flight)}
 
     def _chain(self, first: Claimed) -> int:
-        """Sync FIRST, then keep claiming and syncing one due account at a time until none is due."""
+        """Sync FIRST, then keep taking the next claimed account until none is due."""
         item: Claimed | None = first
         done = 0
-        while item is not None:
-            self._sync(item.account_id, item.kind)
-            done += 1
-            next_items = self._claim(1)
-            item = next_items[0] if next_items else None
+        try:
+            while item is not None:
+                self._sync(item.account_id, item.kind)
+                done += 1
+                item = self._next()
+        finally:
+            self._close_chain()
         return done
 
     def _take_slot(self, kind: str) -> bool:
@@ -110,6 +141,12 @@ class SyncDispatcher:
                 self.in_flight.discard(account_id)
 
     def shutdown(self) -> None:
-        """Stop claiming new accounts and wait for the syncs under way."""
+        """Stop claiming, give back claimed accounts not yet started, and wait for the syncs under way."""
         self.stopping.set()
+        with self.claim_lock:
+            unstarted = [item.account_id for item in self.queue]
+            self.queue.clear()
+        if unstarted:
+            with self.database.system_session() as session:
+                release(session=session, worker=self.worker, account_ids=unstarted)
         self.pool.shutdown(wait=True, cancel_futures=False)

@@ -39,7 +39,7 @@ def _dispatch(app):
 def test_first_sync_backfills_90_days_and_records_the_run(app, api, owner_token):
     account = _add(api, owner_token)
     assert account["next_sync_at"] is not None and account["synced_until"] is None
-    assert _dispatch(app)["claimed"] == 1
+    assert _dispatch(app)["started"] == 1
 
     shown = api.call("GET", f"/api/accounts/{account['id']}", owner_token).get_json()
     assert shown["status"] == "ok" and shown["last_error"] is None
@@ -66,7 +66,7 @@ def test_a_second_sync_rereads_only_the_lookback_and_changes_nothing(app, api, o
     with db.system_session() as session:
         before = session.scalar(select(func.count()).select_from(UsageRow))
         total = session.scalar(select(func.sum(DailySpend.cost)))
-    assert _dispatch(app)["claimed"] == 0  # not due again until the interval has passed
+    assert _dispatch(app)["started"] == 0  # not due again until the interval has passed
     assert api.call("POST", f"/api/accounts/{account['id']}/sync", owner_token).status_code == 202
     _dispatch(app)
     runs = api.call("GET", f"/api/accounts/{account['id']}/syncs", owner_token).get_json()["items"]
@@ -87,7 +87,7 @@ def test_rejected_credentials_need_attention_until_they_change(app, api, owner_t
     assert shown["next_sync_at"] is None  # never retried on its own
     run = api.call("GET", f"/api/accounts/{account['id']}/syncs", owner_token).get_json()["items"][0]
     assert (run["status"], run["error_kind"]) == ("failed", "auth")
-    assert _dispatch(app)["claimed"] == 0
+    assert _dispatch(app)["started"] == 0
 
     patch = {"credentials": {"api_key": "demo-now-correct-key-123456"}}
     assert api.call("PATCH", f"/api/accounts/{account['id']}", owner_token, json=patch).status_code == 200
@@ -110,6 +110,33 @@ def test_claims_are_exclusive_and_leases_lapse(app, api, owner_token):
         assert [c.account_id for c in claim_due(session=session, worker="w2", limit=10, lease=lease)] == [
             first[0].account_id
         ]
+
+
+def test_a_claim_takes_at_most_its_limit_oldest_due_first_and_closes_abandoned_runs(app, api, owner_token):
+    ids = [_add(api, owner_token, key=f"demo-sync-key-{n:012d}")["id"] for n in range(7)]
+    db = app.extensions["spendwatch"].db
+    lease = dt.timedelta(seconds=60)
+    with db.system_session() as session:
+        for offset, account_id in enumerate(ids):  # the last account added is the longest overdue
+            session.get(ProviderAccount, account_id).next_sync_at = utcnow() - dt.timedelta(minutes=offset)
+        account = session.get(ProviderAccount, ids[-1])
+        left = SyncRun(
+            workspace_id=account.workspace_id,
+            account_id=account.id,
+            trigger="schedule",
+            status="running",
+            started_at=utcnow(),
+        )
+        session.add(left)
+    with db.system_session() as session:
+        first = claim_due(session=session, worker="w1", limit=3, lease=lease)
+    with db.system_session() as session:
+        rest = claim_due(session=session, worker="w2", limit=10, lease=lease)
+    assert sorted(c.account_id for c in first) == sorted(ids[-3:])
+    assert sorted(c.account_id for c in rest) == sorted(ids[:-3])
+    with db.system_session() as session:
+        closed = session.get(SyncRun, left.id)
+        assert closed.status == "abandoned" and closed.finished_at is not None
 
 
 def test_windows(settings):
@@ -141,7 +168,7 @@ def test_job_cli_runs_a_sync_cycle(app, api, owner_token, runner):
     account = _add(api, owner_token)
     result = runner.invoke(main, ["jobs", "run", "sync"])
     assert result.exit_code == 0, result.output
-    assert "'claimed': 1" in result.output
+    assert "'started': 1" in result.output
     with app.extensions["spendwatch"].db.system_session() as session:
         run = session.scalars(select(SyncRun).where(SyncRun.account_id == account["id"])).one()
     assert run.status == "ok"

@@ -342,7 +342,7 @@ def test_a_worker_killed_mid_backfill_is_resumed_by_a_new_worker_with_nothing_lo
     clean_id = created.get_json()["id"]
     dispatcher = SyncDispatcher(db, app.extensions["spendwatch"].settings)
     try:
-        assert dispatcher(wait_for_completion=True)["claimed"] == 1
+        assert dispatcher(wait_for_completion=True)["started"] == 1
     finally:
         dispatcher.shutdown()
     (clean_run,) = runs_of(db, clean_id)

@@ -61,7 +61,7 @@ def _window_start(run_window_start: str) -> dt.datetime:
 def test_each_provider_syncs_exact_billed_totals(world):
     app, api, token, fake = world
     ids = {kind: _add(api, token, kind) for kind in KEYS}
-    assert _sync(app)["claimed"] == 3
+    assert _sync(app)["started"] == 3
     dataset = fake.dataset
     for kind, account_id in ids.items():
         run = api.call("GET", f"/api/accounts/{account_id}/syncs", token).get_json()["items"][0]
