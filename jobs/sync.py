@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import socket
@@ -60,7 +59,8 @@ class SyncDispatcher:
                             session=session,
                             worker=self.worker,
                             limit=self.claim_batch,
-                            lease=dt.timedelta(seconds=self.config.lease_seconds),
+                            config=self.config,
+                            base_urls=self.settings.provider_base_urls,
                         )
                     )
             if not self.queue:
@@ -102,7 +102,7 @@ class SyncDispatcher:
         done = 0
         try:
             while item is not None:
-                self._sync(item.account_id, item.kind)
+                self._sync(item)
                 done += 1
                 item = self._next()
         finally:
@@ -117,19 +117,14 @@ class SyncDispatcher:
             self.per_kind[kind] = self.per_kind.get(kind, 0) + 1
             return True
 
-    def _sync(self, account_id: int, kind: str) -> None:
+    def _sync(self, item: Claimed) -> None:
+        account_id, kind = item.account_id, item.kind
         try:
-            # Wait for a slot of this provider kind; the lease is renewed when the sync starts.
+            # Wait for a slot of this provider kind (the sync renews its claim if the wait was long).
             while not self._take_slot(kind):
                 threading.Event().wait(0.05)
             try:
-                sync_account(
-                    db=self.database,
-                    account_id=account_id,
-                    worker=self.worker,
-                    config=self.config,
-                    base_urls=self.settings.provider_base_urls,
-                )
+                sync_account(db=self.database, claimed=item, worker=self.worker, config=self.config)
             finally:
                 with self.lock:
                     self.per_kind[kind] -= 1
@@ -144,9 +139,9 @@ class SyncDispatcher:
         """Stop claiming, give back claimed accounts not yet started, and wait for the syncs under way."""
         self.stopping.set()
         with self.claim_lock:
-            unstarted = [item.account_id for item in self.queue]
+            unstarted = list(self.queue)
             self.queue.clear()
         if unstarted:
             with self.database.system_session() as session:
-                release(session=session, worker=self.worker, account_ids=unstarted)
+                release(session=session, worker=self.worker, claimed=unstarted)
         self.pool.shutdown(wait=True, cancel_futures=False)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from backend.config import SyncSettings
 from backend.db import utcnow
 from backend.models import DailySpend, ProviderAccount, SyncRun
 from backend.models import UsageRecord as UsageRow
@@ -98,16 +99,16 @@ def test_rejected_credentials_need_attention_until_they_change(app, api, owner_t
 def test_claims_are_exclusive_and_leases_lapse(app, api, owner_token):
     _add(api, owner_token)
     db = app.extensions["spendwatch"].db
-    lease = dt.timedelta(seconds=60)
+    config = SyncSettings(lease_seconds=60)
     with db.system_session() as session:
-        first = claim_due(session=session, worker="w1", limit=10, lease=lease)
+        first = claim_due(session=session, worker="w1", limit=10, config=config)
     with db.system_session() as session:
-        second = claim_due(session=session, worker="w2", limit=10, lease=lease)
+        second = claim_due(session=session, worker="w2", limit=10, config=config)
     assert len(first) == 1 and second == []
     with db.system_session() as session:
         session.get(ProviderAccount, first[0].account_id).claimed_until = utcnow() - dt.timedelta(seconds=1)
     with db.system_session() as session:
-        assert [c.account_id for c in claim_due(session=session, worker="w2", limit=10, lease=lease)] == [
+        assert [c.account_id for c in claim_due(session=session, worker="w2", limit=10, config=config)] == [
             first[0].account_id
         ]
 
@@ -115,7 +116,7 @@ def test_claims_are_exclusive_and_leases_lapse(app, api, owner_token):
 def test_a_claim_takes_at_most_its_limit_oldest_due_first_and_closes_abandoned_runs(app, api, owner_token):
     ids = [_add(api, owner_token, key=f"demo-sync-key-{n:012d}")["id"] for n in range(7)]
     db = app.extensions["spendwatch"].db
-    lease = dt.timedelta(seconds=60)
+    config = SyncSettings(lease_seconds=60)
     with db.system_session() as session:
         for offset, account_id in enumerate(ids):  # the last account added is the longest overdue
             session.get(ProviderAccount, account_id).next_sync_at = utcnow() - dt.timedelta(minutes=offset)
@@ -129,9 +130,9 @@ def test_a_claim_takes_at_most_its_limit_oldest_due_first_and_closes_abandoned_r
         )
         session.add(left)
     with db.system_session() as session:
-        first = claim_due(session=session, worker="w1", limit=3, lease=lease)
+        first = claim_due(session=session, worker="w1", limit=3, config=config)
     with db.system_session() as session:
-        rest = claim_due(session=session, worker="w2", limit=10, lease=lease)
+        rest = claim_due(session=session, worker="w2", limit=10, config=config)
     assert sorted(c.account_id for c in first) == sorted(ids[-3:])
     assert sorted(c.account_id for c in rest) == sorted(ids[:-3])
     with db.system_session() as session:

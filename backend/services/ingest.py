@@ -218,15 +218,19 @@ def rebuild_daily_spend(*, session: Session, account: ProviderAccount, start: dt
     )
 
 
-def ingest(*, session: Session, account: ProviderAccount, records: Sequence[UsageRecord]) -> int:
-    """Upsert RECORDS for ACCOUNT and refresh the daily rollup of the days they touch (caller commits)."""
+def ingest(
+    *, session: Session, account: ProviderAccount, records: Sequence[UsageRecord], prices: PriceTable | None = None
+) -> int:
+    """Upsert RECORDS for ACCOUNT and refresh the daily rollup of the days they touch (caller commits). PRICES
+    are the admin overrides (loaded here unless the caller already holds them)."""
     if not records:
         return 0
     now = utcnow()
     rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     key = KEY_SLICE
     owner = (account.workspace_id, account.id, account.kind)
-    prices = load_overrides(session=session)
+    if prices is None:
+        prices = load_overrides(session=session)
     for record in records:
         row = _values(owner, record, now, prices)
         # A batch may repeat a key (e.g. a provider re-sending a bucket): the last one wins, as on re-sync.

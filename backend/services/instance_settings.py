@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.crypto import mask_secret
@@ -53,8 +54,9 @@ def _row(session: Session) -> InstanceSettings:
 
 def get_config(*, session: Session) -> InstanceConfig:
     """Current instance settings (defaults for anything never set)."""
-    row = session.get(InstanceSettings, SETTINGS_ROW_ID)
-    return InstanceConfig.model_validate(row.values if row else {})
+    # Only the plain column: loading the row would decrypt its secrets too (every sync asks for intervals).
+    values = session.scalar(select(InstanceSettings.values).where(InstanceSettings.id == SETTINGS_ROW_ID))
+    return InstanceConfig.model_validate(values or {})
 
 
 def public_base_url(*, session: Session, default: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +16,8 @@ from backend.errors import Conflict
 from backend.models import ProviderAccount, SyncRun
 from backend.services import accounts, instance_settings
 from backend.services.ingest import ingest
+from backend.services.instance_settings import SyncIntervals
+from backend.services.pricing import EMPTY_PRICES, PriceTable, load_overrides
 from integrations.providers.base import Provider, ProviderCategory, ProviderError
 from integrations.records import SyncWindow, UsageBatch
 
@@ -26,8 +28,16 @@ MAX_BACKOFF = dt.timedelta(hours=6)
 
 @dataclass(frozen=True)
 class Claimed:
+    """An account claimed for syncing, with its run already opened and what the sync needs to start."""
+
     account_id: int
     kind: str
+    run_id: int
+    window: SyncWindow
+    claimed_at: dt.datetime
+    interval: dt.timedelta  # until the next sync after a success (read at claim time: settings rarely change)
+    provider: Provider = field(repr=False, compare=False)
+    prices: PriceTable = field(repr=False, compare=False, default=EMPTY_PRICES)  # admin overrides, per claim
 
 
 def _due(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
@@ -40,59 +50,102 @@ def _due(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def claim_due(*, session: Session, worker: str, limit: int, lease: dt.timedelta) -> list[Claimed]:
-    """Claim up to LIMIT due accounts for WORKER (commits). Two workers never claim the same account:
-    PostgreSQL skips rows another worker has locked; elsewhere a conditional UPDATE must hit its one row.
-    A run still "running" on a claimed account belonged to a worker that died (its lease lapsed): it is
-    marked abandoned here."""
+def claim_due(
+    *,
+    session: Session,
+    worker: str,
+    limit: int,
+    config: SyncSettings,
+    base_urls: Mapping[str, str] | None = None,
+    trigger: str = "schedule",
+) -> list[Claimed]:
+    """Claim up to LIMIT due accounts for WORKER and open a run for each (commits). Two workers never claim the
+    same account: PostgreSQL skips rows another worker has locked; elsewhere a conditional UPDATE must hit its
+    one row. A run still "running" on a claimed account belonged to a worker that died (its lease lapsed): it
+    is marked abandoned here. One transaction serves the whole batch: a sync itself then needs only one more
+    transaction per stored batch."""
     if limit <= 0:
         return []
     now = utcnow()
     candidates = select(ProviderAccount.id).where(*_due(now)).order_by(ProviderAccount.next_sync_at, ProviderAccount.id)
-    claim = update(ProviderAccount).values(claimed_by=worker, claimed_until=now + lease)
-    claimed: list[Claimed] = []
+    claim = (
+        update(ProviderAccount)
+        .values(claimed_by=worker, claimed_until=now + dt.timedelta(seconds=config.lease_seconds))
+        .returning(ProviderAccount)
+        .execution_options(synchronize_session=False)
+    )
+    won: list[ProviderAccount] = []
     if session.get_bind().dialect.name == "postgresql":
         # Lock what nobody else holds, then claim it. (Not one UPDATE … WHERE id IN (SELECT … LIMIT n SKIP
         # LOCKED): the planner may run that subquery once per row and claim far more than n.)
         ids = session.scalars(candidates.limit(limit).with_for_update(skip_locked=True)).all()
         if ids:
-            rows = session.execute(
-                claim.where(ProviderAccount.id.in_(ids))
-                .returning(ProviderAccount.id, ProviderAccount.kind)
-                .execution_options(synchronize_session=False)
-            ).all()
-            claimed = sorted((Claimed(r.id, r.kind) for r in rows), key=lambda c: c.account_id)
+            won = list(session.scalars(claim.where(ProviderAccount.id.in_(ids))))
     else:
         for account_id in session.scalars(candidates.limit(limit * 2)).all():
-            if len(claimed) == limit:
+            if len(won) == limit:
                 break
-            won = session.execute(
-                claim.where(ProviderAccount.id == account_id, *_due(now))
-                .returning(ProviderAccount.kind)
-                .execution_options(synchronize_session=False)
-            ).scalar_one_or_none()
-            if won is not None:
-                claimed.append(Claimed(account_id, won))
-    if claimed:
-        session.execute(
-            update(SyncRun)
-            .where(SyncRun.account_id.in_([c.account_id for c in claimed]), SyncRun.status == "running")
-            .values(status="abandoned", finished_at=now, error="the worker stopped during this run")
-            .execution_options(synchronize_session=False)
+            account = session.scalars(claim.where(ProviderAccount.id == account_id, *_due(now))).one_or_none()
+            if account is not None:
+                won.append(account)
+    if not won:
+        session.commit()
+        return []
+    won.sort(key=lambda a: a.id)
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.account_id.in_([a.id for a in won]), SyncRun.status == "running")
+        .values(status="abandoned", finished_at=now, error="the worker stopped during this run")
+        .execution_options(synchronize_session=False)
+    )
+    runs, windows = [], []
+    for account in won:
+        window = sync_window(account, config, now)
+        windows.append(window)
+        runs.append(
+            SyncRun(
+                workspace_id=account.workspace_id,
+                account_id=account.id,
+                trigger=trigger,
+                status="running",
+                started_at=now,
+                window_start=window.start,
+                window_end=window.end,
+                worker=worker[:120],
+            )
         )
+    session.add_all(runs)
+    session.flush()
+    intervals = instance_settings.get_config(session=session).sync_intervals
+    prices = load_overrides(session=session)
+    claimed = [
+        Claimed(a.id, a.kind, run.id, window, now, _interval(intervals, a), _provider(a, base_urls), prices)
+        for a, run, window in zip(won, runs, windows, strict=True)
+    ]
     session.commit()
     return claimed
 
 
-def release(*, session: Session, worker: str, account_ids: list[int]) -> None:
+def _provider(account: ProviderAccount, base_urls: Mapping[str, str] | None) -> Provider:
+    return accounts.provider_for(account, dict(base_urls or {}))
+
+
+def release(*, session: Session, worker: str, claimed: list[Claimed]) -> None:
     """Give back claims WORKER took but will not sync (it is stopping), so another worker can at once."""
-    if account_ids:
-        session.execute(
-            update(ProviderAccount)
-            .where(ProviderAccount.id.in_(account_ids), ProviderAccount.claimed_by == worker)
-            .values(claimed_by=None, claimed_until=None)
-            .execution_options(synchronize_session=False)
-        )
+    if not claimed:
+        return
+    session.execute(
+        update(ProviderAccount)
+        .where(ProviderAccount.id.in_([c.account_id for c in claimed]), ProviderAccount.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id.in_([c.run_id for c in claimed]))
+        .values(status="abandoned", finished_at=utcnow(), error="the worker stopped before this run started")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _renewed(session: Session, account_id: int, worker: str, lease: dt.timedelta) -> ProviderAccount | None:
@@ -128,14 +181,13 @@ def sync_window(account: ProviderAccount, config: SyncSettings, now: dt.datetime
     return SyncWindow(start, now)
 
 
-def _interval(session: Session, account: ProviderAccount) -> dt.timedelta:
-    intervals = instance_settings.get_config(session=session).sync_intervals
+def _interval(intervals: SyncIntervals, account: ProviderAccount) -> dt.timedelta:
     cls = accounts.provider_class(account.kind)
     default = intervals.money_minutes if cls.category == ProviderCategory.MONEY else intervals.ai_minutes
     return dt.timedelta(minutes=account.sync_interval_minutes or default)
 
 
-def _finish(session: Session, account: ProviderAccount, error: ProviderError | None, message: str | None) -> None:
+def _finish(account: ProviderAccount, interval: dt.timedelta, error: ProviderError | None, message: str | None) -> None:
     """Release the claim and set the account's status and next sync from the run's outcome."""
     now = utcnow()
     account.last_sync_at = now
@@ -146,7 +198,7 @@ def _finish(session: Session, account: ProviderAccount, error: ProviderError | N
         account.last_error = None
         account.last_success_at = now
         account.consecutive_failures = 0
-        account.next_sync_at = now + _interval(session, account)
+        account.next_sync_at = now + interval
         return
     account.last_error = message or (error.message if error else "")
     account.consecutive_failures += 1
@@ -156,97 +208,64 @@ def _finish(session: Session, account: ProviderAccount, error: ProviderError | N
         account.next_sync_at = None
     else:
         account.status = "failing"
-        backoff = _interval(session, account) * (2 ** min(account.consecutive_failures - 1, 8))
+        backoff = interval * (2 ** min(account.consecutive_failures - 1, 8))
         account.next_sync_at = now + min(backoff, MAX_BACKOFF)
 
 
-def _store(session: Session, account: ProviderAccount, batch: UsageBatch) -> int:
+def _store(session: Session, account: ProviderAccount, batch: UsageBatch, prices: PriceTable) -> int:
     """Ingest BATCH and move the watermark in the same transaction: it vouches for exactly what is stored."""
-    stored = ingest(session=session, account=account, records=batch.records)
+    stored = ingest(session=session, account=account, records=batch.records, prices=prices)
     if account.synced_until is None or batch.complete_until > account.synced_until:
         account.synced_until = batch.complete_until  # never backwards
     return stored
 
 
 @dataclass
-class _Run:
-    """A sync under way: its run row, window and provider client."""
+class _Progress:
+    """What a sync under way has stored so far."""
 
-    id: int
-    window: SyncWindow
-    provider: Provider
     records: int = 0
     lease_lost: bool = False
 
 
-def _start(
-    db: Database,
-    account_id: int,
-    worker: str,
-    config: SyncSettings,
-    base_urls: Mapping[str, str] | None,
-    trigger: str,
-) -> _Run | None:
-    """Renew the claim and open a run row (one transaction); None when the claim was lost before starting."""
-    with db.system_session() as session:
-        account = _renewed(session, account_id, worker, dt.timedelta(seconds=config.lease_seconds))
-        if account is None:
-            return None
-        now = utcnow()
-        window = sync_window(account, config, now)
-        run = SyncRun(
-            workspace_id=account.workspace_id,
-            account_id=account_id,
-            trigger=trigger,
-            status="running",
-            started_at=now,
-            window_start=window.start,
-            window_end=window.end,
-            worker=worker[:120],
-        )
-        session.add(run)
-        session.flush()
-        return _Run(run.id, window, accounts.provider_for(account, dict(base_urls or {})))
-
-
-def _end_run(session: Session, run: _Run, error: ProviderError | None, message: str | None) -> str:
+def _end_run(
+    session: Session, run_id: int, progress: _Progress, error: ProviderError | None, message: str | None
+) -> str:
     status = "ok" if error is None and message is None else "failed"
-    values: dict[str, object] = {"status": status, "finished_at": utcnow(), "records": run.records}
+    values: dict[str, object] = {"status": status, "finished_at": utcnow(), "records": progress.records}
     if status == "failed":
         values |= {
             "error": message or (error.message if error else ""),
             "error_kind": error.kind if error else "internal",
         }
     session.execute(
-        update(SyncRun).where(SyncRun.id == run.id).values(**values).execution_options(synchronize_session=False)
+        update(SyncRun).where(SyncRun.id == run_id).values(**values).execution_options(synchronize_session=False)
     )
     return status
 
 
-def sync_account(
-    *,
-    db: Database,
-    account_id: int,
-    worker: str,
-    config: SyncSettings,
-    base_urls: Mapping[str, str] | None = None,
-    trigger: str = "schedule",
-) -> str | None:
+def sync_account(*, db: Database, claimed: Claimed, worker: str, config: SyncSettings) -> str | None:
     """Sync one claimed account: fetch its window batch by batch, each batch stored with the watermark in one
-    transaction, and record the run. Returns the run's status, or None when the claim was lost before starting.
+    transaction, and close its run. Returns the run's status, or None when the claim was lost before starting.
 
     One batch is held back until the next one arrives, so the last batch, the run's outcome and the account's
-    status share one transaction: a steady-state sync (one batch) costs two transactions, not four."""
-    run = _start(db, account_id, worker, config, base_urls, trigger)
-    if run is None:
-        return None
+    status share one transaction: with the claim's share, a steady-state sync (one batch) costs just over one
+    transaction."""
     lease = dt.timedelta(seconds=config.lease_seconds)
+    account_id, run_id = claimed.account_id, claimed.run_id
+    progress = _Progress()
+    if utcnow() - claimed.claimed_at > lease / 2:
+        # It waited long for a free slot (a per-provider bound): make sure the claim is still ours.
+        with db.system_session() as session:
+            if _renewed(session, account_id, worker, lease) is None:
+                _end_run(session, run_id, progress, None, "another worker took over this account (the lease lapsed)")
+                return None
     held: UsageBatch | None = None
     error: ProviderError | None = None
     message: str | None = None
     try:
-        for batch in run.provider.fetch_usage(run.window):
-            if held is not None and not _store_held(db, account_id, worker, lease, run, held):
+        for batch in claimed.provider.fetch_usage(claimed.window):
+            if held is not None and not _store_held(db, claimed, worker, lease, progress, held):
                 break
             held = batch
     except ProviderError as exc:
@@ -255,39 +274,41 @@ def sync_account(
         log.exception("sync of account %s failed unexpectedly", account_id)
         message = "internal error while syncing; see the worker log"
     with db.system_session() as session:
-        account = None if run.lease_lost else _renewed(session, account_id, worker, lease)
+        account = None if progress.lease_lost else _renewed(session, account_id, worker, lease)
         if account is None:
             # Another worker holds the account now (or it was deleted): close our run, leave the account alone.
-            _end_run(session, run, None, "another worker took over this account (the lease lapsed)")
+            _end_run(session, run_id, progress, None, "another worker took over this account (the lease lapsed)")
             return "failed"
         if held is not None:
             # Complete on its own even when a later page failed: keep it (the watermark says how far it goes).
-            run.records += _store(session, account, held)
-        status = _end_run(session, run, error, message)
-        _finish(session, account, error, message)
+            progress.records += _store(session, account, held, claimed.prices)
+        status = _end_run(session, run_id, progress, error, message)
+        _finish(account, claimed.interval, error, message)
         log.info(
             "sync account=%s kind=%s status=%s records=%s%s",
             account_id,
             account.kind,
             status,
-            run.records,
+            progress.records,
             f" error_kind={error.kind}" if error else (" error_kind=internal" if message else ""),
         )
         return status
 
 
-def _store_held(db: Database, account_id: int, worker: str, lease: dt.timedelta, run: _Run, batch: UsageBatch) -> bool:
+def _store_held(
+    db: Database, claimed: Claimed, worker: str, lease: dt.timedelta, progress: _Progress, batch: UsageBatch
+) -> bool:
     """Store a batch that is not the last one in its own transaction; False when the lease was lost."""
     with db.system_session() as session:
-        account = _renewed(session, account_id, worker, lease)
+        account = _renewed(session, claimed.account_id, worker, lease)
         if account is None:
-            run.lease_lost = True
+            progress.lease_lost = True
             return False
-        run.records += _store(session, account, batch)
+        progress.records += _store(session, account, batch, claimed.prices)
         session.execute(
             update(SyncRun)
-            .where(SyncRun.id == run.id)
-            .values(records=run.records)
+            .where(SyncRun.id == claimed.run_id)
+            .values(records=progress.records)
             .execution_options(synchronize_session=False)
         )
         return True
