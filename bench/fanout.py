@@ -51,6 +51,12 @@ def _start_fake() -> tuple[subprocess.Popen[str], str]:
     return proc, line.removeprefix("URL ")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(scale: float = 1.0) -> dict[str, object]:
     """Create the accounts, run one full cycle, and check the bound and that none was skipped."""
     accounts = max(1, int(ACCOUNTS * scale))
@@ -99,9 +105,13 @@ def run(scale: float = 1.0) -> dict[str, object]:
             )
         httpx.post(f"{fake_url}/_fake/reset", params={"latency": LATENCY})
         dispatcher = SyncDispatcher(db, replace(settings, sync=sync))
+        fake_cpu_before = _cpu_seconds(fake.pid)
+        cpu_before = time.process_time()
         started = time.perf_counter()
         result = dispatcher(wait_for_completion=True)
         wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        fake_cpu = _cpu_seconds(fake.pid) - fake_cpu_before
         dispatcher.shutdown()
         stats = httpx.get(f"{fake_url}/_fake/stats").json()
         with db.system_session() as session:
@@ -118,6 +128,11 @@ def run(scale: float = 1.0) -> dict[str, object]:
             "requests": stats["requests"],
             "requests_per_account": round(stats["requests"] / accounts, 2),
             "max_in_flight": stats["max_in_flight"],
+            # Where the time goes on a small machine: the worker's own CPU (its Python threads share one GIL)
+            # and the fake server's, which runs on the same cores.
+            "worker_cpu_s": round(cpu, 3),
+            "worker_cpu_ms_per_account": round(cpu * 1000 / accounts, 2),
+            "fake_server_cpu_s": round(fake_cpu, 3),
             "bound_respected": stats["max_in_flight"] <= BOUND,
             "synced_ok": ok,
             "failed": failed,

@@ -58,6 +58,22 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+@functools.cache
+def _pool() -> httpx.HTTPTransport:
+    """The process's connection pool: accounts of one provider reuse its open connections and TLS sessions
+    instead of a handshake per account. No bound here: the sync pool bounds concurrency."""
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=30)
+    return httpx.HTTPTransport(verify=tls_context(), limits=limits)
+
+
+class _Lent(httpx.BaseTransport):
+    """The shared pool as one client's transport: closing that client leaves the pool open for the others.
+    (Connections carry no credentials: each request sends its own headers.)"""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return _pool().handle_request(request)
+
+
 def build_client(
     *,
     base_url: str,
@@ -65,13 +81,13 @@ def build_client(
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """An httpx client with Spendwatch's timeouts and User-Agent."""
+    """An httpx client with Spendwatch's timeouts and User-Agent, on the shared connection pool unless
+    TRANSPORT is given (tests)."""
     return httpx.Client(
         base_url=base_url,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
         timeout=timeout,
-        transport=transport,
-        verify=tls_context(),
+        transport=transport or _Lent(),
         follow_redirects=False,
     )
 
