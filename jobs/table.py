@@ -8,6 +8,8 @@ from typing import Any
 
 from backend.config import Settings, SyncSettings
 from backend.db import Database
+from jobs.alerts import alerts_job
+from jobs.deliver import deliver_job
 from jobs.housekeeping import housekeeping
 from jobs.sync import SyncDispatcher
 
@@ -52,6 +54,20 @@ JOBS: tuple[JobSpec, ...] = (
         lambda sync: sync.dispatch_seconds,
         "Claim due provider accounts and sync their usage",
         _sync_once,
+    ),
+    JobSpec(
+        "alerts",
+        alerts_job,
+        lambda _sync: 60,
+        "Evaluate budgets and alert rules; write alert events and their notifications",
+        lambda db, s: alerts_job(db, s)(),
+    ),
+    JobSpec(
+        "deliver",
+        deliver_job,
+        lambda _sync: 1,
+        "Send pending notifications by email and webhook, retrying on schedule",
+        lambda db, s: deliver_job(db, s)(),
     ),
     JobSpec(
         "housekeeping",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_openapi3 import OpenAPI
 
-from backend.api import accounts, admin, auth, manual_usage, ops, usage, workspaces
+from backend.api import accounts, admin, auth, budgets, channels, manual_usage, ops, usage, workspaces
 
 
 def register_api(app: OpenAPI) -> None:
     """Register every API blueprint on APP."""
-    for module in (auth, workspaces, accounts, manual_usage, usage, admin):
+    for module in (auth, workspaces, accounts, manual_usage, usage, admin, budgets, channels):
         app.register_api(module.bp)
     app.register_api(accounts.providers_bp)
     app.register_blueprint(ops.bp)

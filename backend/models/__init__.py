@@ -2,22 +2,38 @@
 
 from backend.db import Base
 from backend.models.accounts import ProviderAccount
+from backend.models.alerts import (
+    AlertEvent,
+    AlertRule,
+    AlertState,
+    Channel,
+    DeliveryAttempt,
+    Notification,
+    RuleChannel,
+)
 from backend.models.prices import PriceOverride
 from backend.models.settings import InstanceSettings
 from backend.models.usage import DailySpend, SyncRun, UsageRecord
 from backend.models.users import AuthSession, Invite, Membership, RefreshToken, Role, User, Workspace
 
 __all__ = [
+    "AlertEvent",
+    "AlertRule",
+    "AlertState",
     "AuthSession",
     "Base",
+    "Channel",
     "DailySpend",
+    "DeliveryAttempt",
     "InstanceSettings",
     "Invite",
     "Membership",
+    "Notification",
     "PriceOverride",
     "ProviderAccount",
     "RefreshToken",
     "Role",
+    "RuleChannel",
     "SyncRun",
     "UsageRecord",
     "User",
