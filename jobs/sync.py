@@ -8,11 +8,13 @@ import socket
 import threading
 import uuid
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from backend.config import Settings
 from backend.db import Database
 from backend.services.sync import Claimed, claim_due, release, sync_account
+from jobs.coalesce import Coalescer
 
 log = logging.getLogger("spendwatch.jobs.sync")
 
@@ -34,7 +36,14 @@ class SyncDispatcher:
     claim transaction per CLAIM_BATCH accounts, not one per account). A per-provider bound (optional) limits
     how many accounts of one kind sync at once."""
 
-    def __init__(self, database: Database, settings: Settings, *, worker: str | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        worker: str | None = None,
+        after_sync: Callable[[list[int]], object] | None = None,
+    ) -> None:
         self.database = database
         self.settings = settings
         self.config = settings.sync
@@ -48,6 +57,8 @@ class SyncDispatcher:
         self.in_flight: set[int] = set()
         self.per_kind: dict[str, int] = {}
         self.stopping = threading.Event()
+        # Alert evaluation right after syncs (new spend, or a failing account), per workspace, coalesced.
+        self.after_sync = Coalescer(after_sync, name="after-sync") if after_sync else None
 
     def _next(self) -> Claimed | None:
         """The next claimed account to sync: from the local queue, claiming more when it is empty."""
@@ -134,6 +145,8 @@ class SyncDispatcher:
         finally:
             with self.lock:
                 self.in_flight.discard(account_id)
+            if self.after_sync is not None:
+                self.after_sync.add([item.workspace_id])
 
     def shutdown(self) -> None:
         """Stop claiming, give back claimed accounts not yet started, and wait for the syncs under way."""
@@ -145,3 +158,5 @@ class SyncDispatcher:
             with self.database.system_session() as session:
                 release(session=session, worker=self.worker, claimed=unstarted)
         self.pool.shutdown(wait=True, cancel_futures=False)
+        if self.after_sync is not None:
+            self.after_sync.close()

@@ -40,6 +40,7 @@ def test_encrypted_columns_are_discovered():
     assert {(t.name, c) for t, c in encrypted_columns()} == {
         ("provider_accounts", "credentials"),
         ("instance_settings", "secrets"),
+        ("channels", "secrets"),
     }
 
 

@@ -31,6 +31,7 @@ class Claimed:
     """An account claimed for syncing, with its run already opened and what the sync needs to start."""
 
     account_id: int
+    workspace_id: int
     kind: str
     run_id: int
     window: SyncWindow
@@ -119,7 +120,9 @@ def claim_due(
     intervals = instance_settings.get_config(session=session).sync_intervals
     prices = load_overrides(session=session)
     claimed = [
-        Claimed(a.id, a.kind, run.id, window, now, _interval(intervals, a), _provider(a, base_urls), prices)
+        Claimed(
+            a.id, a.workspace_id, a.kind, run.id, window, now, _interval(intervals, a), _provider(a, base_urls), prices
+        )
         for a, run, window in zip(won, runs, windows, strict=True)
     ]
     session.commit()
