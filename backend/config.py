@@ -32,6 +32,33 @@ class SyncSettings:
     dispatch_seconds: int = 5  # how often the worker looks for due accounts
 
 
+# Standard Webhooks' schedule: the delay before each attempt (now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h,
+# 24 h); after the last one fails the notification is dead.
+DEFAULT_RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How the delivery job sends notifications."""
+
+    retry_schedule: tuple[int, ...] = DEFAULT_RETRY_SCHEDULE  # seconds before attempt 1, 2, …
+    lease_seconds: int = 120  # a claim on a notification lapses after this long (a worker died mid-send)
+    batch_size: int = 50  # notifications claimed per run
+    timeout_seconds: int = 15  # per webhook request / SMTP conversation
+
+
+def _retry_schedule(env: Mapping[str, str]) -> tuple[int, ...]:
+    raw = (env.get("DELIVERY_RETRY_SCHEDULE") or "").strip()
+    if not raw:
+        return DEFAULT_RETRY_SCHEDULE
+    parts = [p.strip() for p in raw.split(",")]
+    if not all(p.isdigit() for p in parts) or len(parts) > 50:
+        raise ConfigError(
+            f"DELIVERY_RETRY_SCHEDULE must be up to 50 comma-separated whole seconds such as 0,5,300, got {raw!r}"
+        )
+    return tuple(int(p) for p in parts)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Process settings read once at start-up (instance settings editable at runtime live in the DB)."""
@@ -55,6 +82,7 @@ class Settings:
     trusted_proxies: int = 0  # reverse proxies in front of the API whose X-Forwarded-* headers we believe
     provider_base_urls: Mapping[str, str] = field(default_factory=dict)
     sync: SyncSettings = field(default_factory=lambda: SyncSettings())
+    delivery: DeliverySettings = field(default_factory=lambda: DeliverySettings())
 
     @property
     def is_production(self) -> bool:
@@ -198,8 +226,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dispatch_seconds=_int(env, "SYNC_DISPATCH_SECONDS", 5, maximum=3600),
     )
 
+    delivery = DeliverySettings(
+        retry_schedule=_retry_schedule(env),
+        lease_seconds=_int(env, "DELIVERY_LEASE_SECONDS", 120, minimum=1),
+        batch_size=_int(env, "DELIVERY_BATCH_SIZE", 50, maximum=1000),
+        timeout_seconds=_int(env, "DELIVERY_TIMEOUT_SECONDS", 15, maximum=300),
+    )
     return Settings(
         sync=sync,
+        delivery=delivery,
         app_env=app_env,
         data_dir=data_dir,
         database_url=database_url,

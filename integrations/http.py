@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import ipaddress
 import json
 import logging
 import random
+import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -15,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from httpx import URL, InvalidURL
 
 from integrations.providers.base import (
     ProviderAuthError,
@@ -206,10 +209,78 @@ def expect(condition: bool, label: str, what: str) -> None:
         raise ProviderMalformedError(f"{label} sent an unexpected response: {what}.")
 
 
+class UnsafeURLError(ValueError):
+    """A user-supplied URL that outbound requests must not use; the message says why (and names no secret)."""
+
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """Every address HOST resolves to (empty when it does not resolve)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        return []
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def _refused_reason(address: str) -> str | None:
+    """Why ADDRESS is not a public internet address, or None when it is."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id ("fe80::1%eth0")
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address (cloud metadata lives there)"
+    if ip.is_unspecified:
+        return "the unspecified address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_private or not ip.is_global:
+        return "a private or reserved address"
+    return None
+
+
+def check_outbound_url(url: str, *, allow_private: bool, resolve: Resolver | None = None) -> URL:
+    """Refuse (UnsafeURLError) a URL that is not http(s), is malformed, or whose host is or resolves to a
+    private, loopback, link-local (169.254.169.254 metadata), unique-local or unspecified address, unless
+    ALLOW_PRIVATE. A host that does not resolve at all passes: the request itself will fail (and retry).
+    Check again right before each request: DNS answers change."""
+    try:
+        parsed = URL(url)
+    except (InvalidURL, TypeError, ValueError):
+        raise UnsafeURLError("The URL is not valid.") from None
+    if parsed.scheme not in ("http", "https"):
+        raise UnsafeURLError("The URL must start with http:// or https://.")
+    host = parsed.host
+    if not host or any(ch.isspace() for ch in url):
+        raise UnsafeURLError("The URL must name a host, e.g. https://hooks.example.com/spendwatch.")
+    if parsed.userinfo:
+        raise UnsafeURLError("The URL must not carry a user name or password; use a header instead.")
+    if allow_private:
+        return parsed
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        addresses = (resolve or _resolve)(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    for address in addresses:
+        reason = _refused_reason(address)
+        if reason:
+            raise UnsafeURLError(
+                f"The URL's host {host} resolves to {reason} ({address}); private networks are not allowed "
+                "unless an instance admin turns on allow_private_webhooks."
+            )
+    return parsed
+
+
 __all__ = [
     "ProviderError",
     "RetryPolicy",
+    "UnsafeURLError",
     "build_client",
+    "check_outbound_url",
     "expect",
     "get_json",
     "parse_retry_after",

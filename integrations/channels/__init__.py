@@ -1,0 +1,1 @@
+"""Notification channels: how one alert message is sent by email or webhook."""
