@@ -8,7 +8,7 @@ from typing import Any
 
 from backend.config import Settings, SyncSettings
 from backend.db import Database
-from jobs.alerts import alerts_job
+from jobs.alerts import alerts_job, evaluate_workspaces
 from jobs.deliver import deliver_job
 from jobs.housekeeping import housekeeping
 from jobs.sync import SyncDispatcher
@@ -39,8 +39,13 @@ def _housekeeping(database: Database, _settings: Settings) -> Callable[[], Any]:
     return run
 
 
+def _sync_dispatcher(database: Database, settings: Settings) -> SyncDispatcher:
+    """The sync pool, evaluating the alert rules of each workspace right after its syncs."""
+    return SyncDispatcher(database, settings, after_sync=lambda ids: evaluate_workspaces(database, settings, ids))
+
+
 def _sync_once(database: Database, settings: Settings) -> Any:
-    dispatcher = SyncDispatcher(database, settings)
+    dispatcher = _sync_dispatcher(database, settings)
     try:
         return dispatcher(wait_for_completion=True)
     finally:
@@ -50,7 +55,7 @@ def _sync_once(database: Database, settings: Settings) -> Any:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         "sync",
-        SyncDispatcher,
+        _sync_dispatcher,
         lambda sync: sync.dispatch_seconds,
         "Claim due provider accounts and sync their usage",
         _sync_once,

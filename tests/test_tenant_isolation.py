@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from backend.models import AlertEvent
 from tests.conftest import Api
 
 ROLE_RANK = {"viewer": 0, "member": 1, "admin": 2, "owner": 3}
@@ -60,6 +61,8 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("/api/admin/prices", "GET"): "instance-wide price overrides (instance admins only)",
     ("/api/admin/prices", "POST"): "instance-wide price overrides (instance admins only)",
     ("/api/admin/prices/<price_id>", "DELETE"): "instance-wide price overrides (instance admins only)",
+    ("/api/alert-rules/<rule_id>/mute", "GET"): "signed mute link: the token is the authority (test_budgets_api.py)",
+    ("/api/alert-rules/<rule_id>/mute", "POST"): "signed mute link: the token is the authority (test_budgets_api.py)",
 }
 
 # Tenant routes without path parameters: checked by the list and X-Workspace-Id tests below.
@@ -68,6 +71,16 @@ COLLECTIONS: dict[tuple[str, str], str] = {
     ("/api/accounts", "POST"): "create: X-Workspace-Id: B -> 404, nothing created in B",
     ("/api/workspaces", "GET"): "list: never shows B's workspace",
     ("/api/workspaces", "POST"): "creates a new workspace owned by the caller; addresses nothing of B",
+    ("/api/channels", "GET"): "lists the caller's workspace's channels only (test_channels.py)",
+    ("/api/channels", "POST"): "creates in the caller's workspace; addresses nothing of B",
+    ("/api/budgets", "GET"): "lists the caller's workspace's budgets only (test_budgets_api.py)",
+    ("/api/budgets", "POST"): "creates in the caller's workspace; B's channels/accounts are 422 (test_budgets_api.py)",
+    ("/api/alerts", "GET"): "the caller's workspace's alert history only (test_alerting.py)",
+    ("/api/alert-rules", "GET"): "lists the caller's workspace's rules only (test_alert_rules_api.py)",
+    (
+        "/api/alert-rules",
+        "POST",
+    ): "creates in the caller's workspace; B's channels/accounts are 422 (test_alert_rules_api.py)",
     (
         "/api/usage/summary",
         "GET",
@@ -105,9 +118,32 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("/api/workspaces/<workspace_id>/invites", "GET"): Probe("admin"),
     ("/api/workspaces/<workspace_id>/invites", "POST"): Probe("admin", {"email": "z@example.com", "role": "member"}),
     ("/api/workspaces/<workspace_id>/invites/<invite_id>", "DELETE"): Probe("admin"),
+    ("/api/channels/<channel_id>", "GET"): Probe("viewer"),
+    ("/api/channels/<channel_id>", "PATCH"): Probe("member", {"name": "hijack", "enabled": False}),
+    ("/api/channels/<channel_id>", "DELETE"): Probe("member"),
+    ("/api/channels/<channel_id>/test", "POST"): Probe("member"),
+    ("/api/channels/<channel_id>/rotate-secret", "POST"): Probe("member"),
+    ("/api/channels/<channel_id>/deliveries", "GET"): Probe("viewer"),
+    ("/api/notifications/<notification_id>/retry", "POST"): Probe("member"),
+    ("/api/alert-rules/<rule_id>", "GET"): Probe("viewer"),
+    ("/api/alert-rules/<rule_id>", "PATCH"): Probe("member", {"name": "hijack", "muted": True}),
+    ("/api/alert-rules/<rule_id>", "DELETE"): Probe("member"),
+    ("/api/budgets/<rule_id>", "GET"): Probe("viewer"),
+    ("/api/budgets/<rule_id>", "PATCH"): Probe("member", {"name": "hijack", "muted": True}),
+    ("/api/budgets/<rule_id>", "DELETE"): Probe("member"),
+    ("/api/alerts/<alert_id>", "GET"): Probe("viewer"),
 }
 
-PARAM_KINDS = ("account_id", "workspace_id", "member_id", "invite_id")
+PARAM_KINDS = (
+    "account_id",
+    "workspace_id",
+    "member_id",
+    "invite_id",
+    "rule_id",
+    "alert_id",
+    "channel_id",
+    "notification_id",
+)
 
 
 def _plain_rule(rule: str) -> str:
@@ -143,6 +179,10 @@ class World:
     b_member: int
     b_invite: int
     actors: dict[str, str] = field(default_factory=dict)  # role in A -> access token
+    b_rule: int = 0  # a sync-health rule of B (/api/alert-rules)
+    b_alert: int = 0  # an alert event of B (/api/alerts)
+    b_channel: int = 0  # an email channel of B (/api/channels)
+    b_notification: int = 0  # the notification of B's test send (/api/notifications)
 
     def b_ids(self) -> dict[str, int]:
         return {
@@ -150,6 +190,10 @@ class World:
             "workspace_id": self.ws_b,
             "member_id": self.b_member,
             "invite_id": self.b_invite,
+            "rule_id": self.b_rule,
+            "alert_id": self.b_alert,
+            "channel_id": self.b_channel,
+            "notification_id": self.b_notification,
         }
 
     def b_snapshot(self) -> dict[str, Any]:
@@ -161,6 +205,9 @@ class World:
             f"/api/workspaces/{self.ws_b}",
             f"/api/workspaces/{self.ws_b}/members",
             f"/api/workspaces/{self.ws_b}/invites",
+            f"/api/alert-rules/{self.b_rule}",
+            f"/api/channels/{self.b_channel}",
+            f"/api/channels/{self.b_channel}/deliveries",
             "/api/workspaces",
             "/api/auth/me",
         ):
@@ -254,6 +301,21 @@ def world(api: Api) -> World:
     a_members = {m["id"] for m in _ok(api.call("GET", f"/api/workspaces/{ws_a}/members", a_token))["items"]}
     a_invites = {i["id"] for i in _ok(api.call("GET", f"/api/workspaces/{ws_a}/invites", a_token))["items"]}
     assert world.b_account != a_account and world.b_member not in a_members and world.b_invite not in a_invites
+    world.b_rule = _ok(
+        api.call("POST", "/api/alert-rules", b_token, json={"name": "B health", "kind": "sync_health"}), 201
+    )["id"]
+    with api.client.application.extensions["spendwatch"].db.system_session() as session:
+        event = AlertEvent(workspace_id=ws_b, rule_id=world.b_rule, type="account.sync_failing", state="firing")
+        session.add(event)
+        session.flush()
+        world.b_alert = event.id
+    world.b_channel = _ok(
+        api.call(
+            "POST", "/api/channels", b_token, json={"name": "B mail", "kind": "email", "recipients": ["x@example.com"]}
+        ),
+        201,
+    )["id"]
+    world.b_notification = _ok(api.call("POST", f"/api/channels/{world.b_channel}/test", b_token))["notification_id"]
     return world
 
 

@@ -12,4 +12,5 @@ def register_api(app: OpenAPI) -> None:
     for module in (auth, workspaces, accounts, manual_usage, usage, admin, budgets, channels):
         app.register_api(module.bp)
     app.register_api(accounts.providers_bp)
+    app.register_api(budgets.mute_bp)
     app.register_blueprint(ops.bp)

@@ -57,6 +57,8 @@ class AlertRule(IdMixin, TimestampMixin, TenantMixin, Base):
     period: Mapped[str | None] = mapped_column(String(10))
     amount: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3), default="USD", nullable=False)
+    # Weekly budgets: the first day of the week, 0 = Monday … 6 = Sunday (a column: evaluation groups by it).
+    week_start: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     # Kind-specific settings: budget {"thresholds": [{"type": "percent"|"absolute", "value": "80"}], "basis":
     # "actual"|"forecast"|"both"}; anomaly {"z_threshold", "min_amount", "baseline_days"}; sync_health
     # {"failures", "stale_hours"}.
@@ -104,6 +106,8 @@ class AlertEvent(TenantMixin, Base):
     period_key: Mapped[str] = mapped_column(String(32), default="-", nullable=False)
     threshold_key: Mapped[str] = mapped_column(String(48), default="", nullable=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)  # figures, as sent
+    # "muted" | "snoozed" when the rule was silenced: the event is history only, nobody was notified.
+    silenced: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 

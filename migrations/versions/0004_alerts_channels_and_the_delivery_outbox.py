@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("period", sa.String(length=10), nullable=True),
         sa.Column("amount", sa.Numeric(precision=20, scale=10), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("week_start", sa.Integer(), server_default="0", nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("muted", sa.Boolean(), nullable=False),
         sa.Column("snoozed_until", sa.DateTime(timezone=True), nullable=True),
@@ -97,6 +98,7 @@ def upgrade() -> None:
         sa.Column("period_key", sa.String(length=32), nullable=False),
         sa.Column("threshold_key", sa.String(length=48), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("silenced", sa.String(length=8), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
