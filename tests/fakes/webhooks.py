@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +23,7 @@ class Delivery:
     body: bytes
     verified_with: list[str]  # the secrets (of `secrets`) whose signature is in the request
     status: int  # what the receiver answered
+    received_at: float = field(default_factory=time.time)  # wall clock (bench.latency compares it with the DB)
 
     @property
     def json(self) -> Any:
