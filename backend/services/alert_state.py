@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -50,6 +50,9 @@ class Observation:
     event_type: str  # type when it enters firing, e.g. "budget.threshold_crossed"
     resolved_type: str  # type when it resolves, e.g. "budget.resolved"
     payload: dict[str, Any] = field(default_factory=dict)  # figures for the message (JSON-ready: str for Decimal)
+    # Or built only if an event is written: most observations of a tick change nothing, and building every
+    # payload (figures, contributors, a signed mute link) was most of a steady tick's time.
+    payload_factory: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
     # Observations of one rule and period in different groups are independent alerts, never folded into one
     # event nor inhibiting each other (sync health: one group per account).
     group: str = ""
@@ -238,7 +241,7 @@ def apply(*, session: Session, observations: list[Observation], now: dt.datetime
             "state": p.state,
             "period_key": p.observation.period_key,
             "threshold_key": p.observation.threshold_key,
-            "payload": p.observation.payload,
+            "payload": p.observation.payload_factory() if p.observation.payload_factory else p.observation.payload,
             "silenced": p.silenced,
             "created_at": now,
         }

@@ -8,6 +8,7 @@ backend.services.alert_links (not from here: this module imports the evaluators)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from decimal import ROUND_HALF_UP, Decimal
@@ -143,7 +144,6 @@ def evaluate_budgets(
         contributors.update(top_contributors(session=session, key=key, period=period, rule_ids=rule_ids))
     observations = []
     for _key, rule, period, fig, items in checks:
-        rule_links = links.for_rule(rule.id)
         for threshold, basis, tkey, level, firing, seen in items:
             observations.append(
                 Observation(
@@ -156,12 +156,24 @@ def evaluate_budgets(
                     value=seen,
                     event_type=EVENT_TYPES[basis],
                     resolved_type=RESOLVED_TYPE,
-                    payload=budget_payload(
-                        rule, period, fig, threshold, basis, contributors.get(rule.id, []), rule_links
+                    payload_factory=functools.partial(
+                        _payload, links, rule, period, fig, threshold, basis, contributors.get(rule.id, [])
                     ),
                 )
             )
     return observations
+
+
+def _payload(
+    links: alert_links.Links,
+    rule: BudgetRow,
+    period: Period,
+    fig: Figures,
+    threshold: dict[str, Any],
+    basis: str,
+    contributors: list[dict[str, str]],
+) -> dict[str, Any]:
+    return budget_payload(rule, period, fig, threshold, basis, contributors, links.for_rule(rule.id))
 
 
 EVALUATORS: dict[str, Evaluator] = {
