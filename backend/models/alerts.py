@@ -27,7 +27,7 @@ class Channel(IdMixin, TimestampMixin, TenantMixin, Base):
 
     __tablename__ = "channels"
 
-    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     # Not secret: email {"recipients": [...]}; webhook {"url", "format": "standard"|"slack", "header_names"}.
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
@@ -46,7 +46,7 @@ class AlertRule(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "alert_rules"
     __table_args__ = (Index("ix_alert_rules_kind_period", "kind", "period"),)
 
-    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     # Scope: NULL means "any". Compared with daily_spend's columns.
     scope_provider: Mapped[str | None] = mapped_column(String(32))

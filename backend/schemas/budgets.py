@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
 
-from backend.schemas.common import PositiveId, RequestModel
+from backend.schemas.common import Name, PositiveId, RequestModel
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 Basis = Literal["actual", "forecast", "both"]
-RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+RuleName = Name  # the common name rule (1-200 characters, trimmed)
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 # Money columns hold 10 digits before the point and 10 after.
 Amount = Annotated[Decimal, Field(gt=0, lt=Decimal("1e10"), decimal_places=10, allow_inf_nan=False)]

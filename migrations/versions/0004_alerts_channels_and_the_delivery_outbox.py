@@ -33,7 +33,7 @@ TENANT_TABLES = (
 def upgrade() -> None:
     op.create_table(
         "channels",
-        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("config", sa.JSON(), nullable=False),
         sa.Column("secrets", sa.Text(), nullable=False),
@@ -55,7 +55,7 @@ def upgrade() -> None:
 
     op.create_table(
         "alert_rules",
-        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("scope_provider", sa.String(length=32), nullable=True),
         sa.Column("scope_account_id", sa.Integer(), nullable=True),
