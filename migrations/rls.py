@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from alembic import op
 
+# Each setting is read in a scalar subquery, which PostgreSQL evaluates once per statement (an InitPlan) instead of
+# once per row scanned; the bypass test is a boolean subquery so that the planner does not take the policy for very
+# selective (see migration 0005, which brought the existing policies to this form).
 POLICY = """
 CREATE POLICY tenant_isolation ON {table}
     USING (
-        current_setting('app.rls_bypass', true) = 'on'
-        OR workspace_id = NULLIF(current_setting('app.workspace_id', true), '')::integer
+        (SELECT current_setting('app.rls_bypass', true) = 'on')
+        OR workspace_id = (SELECT NULLIF(current_setting('app.workspace_id', true), '')::integer)
     )
     WITH CHECK (
-        current_setting('app.rls_bypass', true) = 'on'
-        OR workspace_id = NULLIF(current_setting('app.workspace_id', true), '')::integer
+        (SELECT current_setting('app.rls_bypass', true) = 'on')
+        OR workspace_id = (SELECT NULLIF(current_setting('app.workspace_id', true), '')::integer)
     )
 """
 

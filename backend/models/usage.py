@@ -65,7 +65,24 @@ class DailySpend(TenantMixin, Base):
     __tablename__ = "daily_spend"
     __table_args__ = (
         UniqueConstraint("account_id", "day", "model", "project", "currency", name="uq_daily_spend_key"),
-        Index("ix_daily_spend_workspace_id_day", "workspace_id", "day"),
+        # Covering on PostgreSQL: a summary over any grouping is an index-only scan (migration 0005).
+        Index(
+            "ix_daily_spend_workspace_id_day",
+            "workspace_id",
+            "day",
+            postgresql_include=[
+                "account_id",
+                "provider",
+                "model",
+                "project",
+                "currency",
+                "cost",
+                "cost_source",
+                "input_tokens",
+                "output_tokens",
+                "requests",
+            ],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
