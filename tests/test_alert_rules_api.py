@@ -152,7 +152,8 @@ def test_another_workspaces_channel_and_account_are_unknown(api: Api, token: str
     theirs = _channel(db, workspace_id=other_ws, name="theirs")
     their_account = _account(db, workspace_id=other_ws)
     error = _create(api, token, {"name": "x", "kind": "anomaly", "channels": [theirs]}, 422)["error"]
-    assert (error["code"], error["details"]) == ("unknown_channel", {"unknown": [theirs]})
+    assert error["code"] == "unknown_channel" and error["details"][0]["loc"] == ["channels"]
+    assert str(theirs) in error["details"][0]["msg"]
     body = {"name": "x", "kind": "anomaly", "scope": {"account_id": their_account}}
     assert _create(api, token, body, 422)["error"]["code"] == "bad_scope"
     assert _counts(db) == (0, 0)

@@ -5,11 +5,9 @@ SMTP server, both carrying the real figures."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from backend.models import AlertEvent, Notification
@@ -19,21 +17,6 @@ from tests.conftest import Api
 from tests.fakes.providers import OPENAI_ADMIN_KEY, FakeProviders
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.webhooks import WebhookReceiver
-
-
-@pytest.fixture
-def smtp() -> Iterator[FakeSmtp]:
-    server = FakeSmtp()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def test_usage_crossing_80_percent_reaches_the_webhook_and_the_inbox_after_the_next_sync(

@@ -19,13 +19,6 @@ def token(owner: dict[str, Any]) -> str:
     return str(owner["access_token"])
 
 
-@pytest.fixture
-def receiver() -> Any:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
 def _channels_stored(app: Any) -> int:
     with db_of(app).system_session() as session:
         return int(session.scalar(select(func.count()).select_from(Channel)) or 0)

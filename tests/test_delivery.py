@@ -4,7 +4,6 @@ HTTP receiver that verifies Standard Webhooks signatures and fails on purpose.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -27,21 +26,6 @@ from tests.channel_helpers import (
 from tests.conftest import Api
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.webhooks import WebhookReceiver
-
-
-@pytest.fixture
-def smtp() -> Iterator[FakeSmtp]:
-    server = FakeSmtp()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

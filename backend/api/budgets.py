@@ -25,7 +25,7 @@ from backend.schemas.alert_rules import (
     RuleStateOut,
     ScopeOut,
 )
-from backend.services import alert_history, alert_rules, budgets
+from backend.services import alert_history, alert_rules, budgets, rule_channels
 from backend.services.alert_links import verify_mute_token
 from backend.services.budget_spend import cents
 from backend.services.periods import WEEKDAYS
@@ -79,7 +79,7 @@ def _budget_out(rule: AlertRule, channels: list[int]) -> schemas.BudgetOut:
 
 def _budget_detail(rule: AlertRule) -> schemas.BudgetDetail:
     session = db()
-    channels = budgets.channel_ids(session=session, rule_ids=[rule.id]).get(rule.id, [])
+    channels = rule_channels.channel_ids(session=session, rule_ids=[rule.id]).get(rule.id, [])
     figures = budgets.status(session=session, rule=rule, now=utcnow())
     for name in ("spent", "remaining", "forecast"):
         figures[name] = Decimal(cents(figures[name]))
@@ -93,7 +93,7 @@ def list_budgets() -> Response:
     """The workspace's budgets."""
     session = db()
     rules = budgets.list_budgets(session=session, workspace_id=current_actor().workspace_id)
-    channels = budgets.channel_ids(session=session, rule_ids=[r.id for r in rules])
+    channels = rule_channels.channel_ids(session=session, rule_ids=[r.id for r in rules])
     return json_response(schemas.BudgetList(items=[_budget_out(r, channels.get(r.id, [])) for r in rules]))
 
 
@@ -243,7 +243,7 @@ def _alert_rule_out(rule: AlertRule, channels: list[int]) -> AlertRuleOut:
 
 def _alert_rule_detail(rule: AlertRule) -> AlertRuleDetail:
     session = db()
-    channels = alert_rules.channel_ids(session=session, rule_ids=[rule.id]).get(rule.id, [])
+    channels = rule_channels.channel_ids(session=session, rule_ids=[rule.id]).get(rule.id, [])
     states = [
         RuleStateOut(
             period_key=s.period_key,
@@ -265,7 +265,7 @@ def list_alert_rules(query: AlertRuleQuery) -> Response:
     """The workspace's anomaly and sync-health rules (budgets are under /api/budgets)."""
     session = db()
     rules = alert_rules.list_rules(session=session, workspace_id=current_actor().workspace_id, kind=query.kind)
-    channels = alert_rules.channel_ids(session=session, rule_ids=[r.id for r in rules])
+    channels = rule_channels.channel_ids(session=session, rule_ids=[r.id for r in rules])
     return json_response(AlertRuleList(items=[_alert_rule_out(r, channels.get(r.id, [])) for r in rules]))
 
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db import utcnow
 from backend.errors import Invalid, NotFound
-from backend.models import AlertRule, AlertState, Channel, ProviderAccount, RuleChannel
+from backend.models import AlertRule, AlertState, ProviderAccount
+from backend.services import rule_channels
 from integrations.providers import PROVIDERS
 
 log = logging.getLogger(__name__)
@@ -126,25 +125,6 @@ def _check_scope(session: Session, workspace_id: int, kind: str, scope: dict[str
             raise Invalid("That account never syncs (manual entry), so it cannot be watched.", code="bad_scope")
 
 
-def _check_channels(session: Session, workspace_id: int, channel_ids: list[int]) -> None:
-    if not channel_ids:
-        return
-    found = set(
-        session.scalars(select(Channel.id).where(Channel.workspace_id == workspace_id, Channel.id.in_(channel_ids)))
-    )
-    unknown = sorted(set(channel_ids) - found)
-    if unknown:
-        # Ids of other workspaces are reported exactly like ids that never existed.
-        raise Invalid("Unknown channels.", code="unknown_channel", details={"unknown": unknown})
-
-
-def _set_channels(session: Session, rule: AlertRule, channel_ids: list[int]) -> None:
-    session.execute(delete(RuleChannel).where(RuleChannel.rule_id == rule.id))
-    session.add_all(
-        RuleChannel(workspace_id=rule.workspace_id, rule_id=rule.id, channel_id=c) for c in sorted(set(channel_ids))
-    )
-
-
 def _set_scope(rule: AlertRule, scope: dict[str, Any]) -> None:
     rule.scope_provider = scope.get("provider")
     rule.scope_account_id = scope.get("account_id")
@@ -176,21 +156,6 @@ def get_rule(*, session: Session, workspace_id: int, rule_id: int) -> AlertRule:
     return rule
 
 
-def channel_ids(*, session: Session, rule_ids: Iterable[int]) -> dict[int, list[int]]:
-    """The channel ids of each rule, in one query."""
-    ids = sorted(set(rule_ids))
-    out: dict[int, list[int]] = defaultdict(list)
-    if ids:
-        rows = session.execute(
-            select(RuleChannel.rule_id, RuleChannel.channel_id)
-            .where(RuleChannel.rule_id.in_(ids))
-            .order_by(RuleChannel.channel_id)
-        )
-        for rule_id, channel_id in rows:
-            out[rule_id].append(channel_id)
-    return out
-
-
 def rule_states(*, session: Session, rule: AlertRule) -> list[AlertState]:
     """The rule's states, newest period first."""
     stmt = (
@@ -209,7 +174,7 @@ def create_rule(*, session: Session, workspace_id: int, data: dict[str, Any]) ->
     _check_scope(session, workspace_id, kind, scope)
     params, currency = _validated_params(kind, data.get("params") or {}, "USD")
     channels = list(data.get("channels") or [])
-    _check_channels(session, workspace_id, channels)
+    rule_channels.check_channels(session, workspace_id, channels)
     notify_on_resolve = data.get("notify_on_resolve")
     rule = AlertRule(
         workspace_id=workspace_id,
@@ -225,7 +190,7 @@ def create_rule(*, session: Session, workspace_id: int, data: dict[str, Any]) ->
     _set_scope(rule, scope)
     session.add(rule)
     session.flush()
-    _set_channels(session, rule, channels)
+    rule_channels.set_channels(session, rule, channels)
     session.flush()
     log.info("alert rule created id=%s kind=%s workspace=%s", rule.id, kind, workspace_id)
     return rule
@@ -249,7 +214,7 @@ def update_rule(*, session: Session, rule: AlertRule, changes: dict[str, Any]) -
         merged = {**stored_params(rule), **changes["params"]}
         params, currency = _validated_params(rule.kind, merged, rule.currency)
     if changes.get("channels") is not None:
-        _check_channels(session, rule.workspace_id, changes["channels"])
+        rule_channels.check_channels(session, rule.workspace_id, changes["channels"])
 
     if changes.get("name") is not None:
         rule.name = changes["name"]
@@ -258,7 +223,7 @@ def update_rule(*, session: Session, rule: AlertRule, changes: dict[str, Any]) -
     if params is not None and currency is not None:
         rule.params, rule.currency = params, currency
     if changes.get("channels") is not None:
-        _set_channels(session, rule, changes["channels"])
+        rule_channels.set_channels(session, rule, changes["channels"])
     for key in ("muted", "notify_on_resolve"):
         if changes.get(key) is not None:
             setattr(rule, key, changes[key])

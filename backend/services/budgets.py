@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db import rls_bypass
 from backend.errors import Invalid, NotFound
-from backend.models import AlertRule, AlertState, Channel, ProviderAccount, RuleChannel, Workspace
+from backend.models import AlertRule, AlertState, ProviderAccount, Workspace
+from backend.services import rule_channels
 from backend.services.alerting import BASES, DEFAULT_THRESHOLDS, threshold_key, threshold_level, threshold_value
 from backend.services.budget_spend import cents, figures, group_key, load_budgets
 from backend.services.periods import WEEKDAYS
@@ -33,28 +32,6 @@ def _check_account(session: Session, workspace_id: int, account_id: int | None) 
             "scope.account_id is not an account of this workspace.",
             details=[{"loc": ["scope", "account_id"], "msg": "unknown account", "type": "unknown_account"}],
         )
-
-
-def _check_channels(session: Session, workspace_id: int, channel_ids: list[int]) -> None:
-    wanted = set(channel_ids)
-    if not wanted:
-        return
-    found = set(
-        session.scalars(select(Channel.id).where(Channel.workspace_id == workspace_id, Channel.id.in_(sorted(wanted))))
-    )
-    missing = sorted(wanted - found)
-    if missing:
-        raise Invalid(
-            "Some channels are not channels of this workspace.",
-            details=[{"loc": ["channels"], "msg": f"unknown channel ids: {missing}", "type": "unknown_channel"}],
-        )
-
-
-def _set_channels(session: Session, rule: AlertRule, channel_ids: list[int]) -> None:
-    session.execute(delete(RuleChannel).where(RuleChannel.rule_id == rule.id))
-    session.add_all(
-        RuleChannel(workspace_id=rule.workspace_id, rule_id=rule.id, channel_id=c) for c in sorted(set(channel_ids))
-    )
 
 
 def _thresholds(items: list[dict[str, Any]] | None) -> list[dict[str, str]]:
@@ -103,30 +80,15 @@ def get_budget(*, session: Session, workspace_id: int, rule_id: int) -> AlertRul
     return rule
 
 
-def channel_ids(*, session: Session, rule_ids: Iterable[int]) -> dict[int, list[int]]:
-    """The channel ids of each rule, in one query."""
-    out: dict[int, list[int]] = defaultdict(list)
-    ids = sorted(set(rule_ids))
-    if ids:
-        rows = session.execute(
-            select(RuleChannel.rule_id, RuleChannel.channel_id)
-            .where(RuleChannel.rule_id.in_(ids))
-            .order_by(RuleChannel.channel_id)
-        )
-        for rule_id, channel_id in rows:
-            out[rule_id].append(channel_id)
-    return out
-
-
 def create_budget(*, session: Session, workspace_id: int, data: dict[str, Any]) -> AlertRule:
     """Validate the references (account, channels) and store a budget with its channels."""
     _check_account(session, workspace_id, (data.get("scope") or {}).get("account_id"))
-    _check_channels(session, workspace_id, data.get("channels") or [])
+    rule_channels.check_channels(session, workspace_id, data.get("channels") or [])
     rule = AlertRule(workspace_id=workspace_id, kind=KIND, params={})
     _apply_changes(rule, data)
     session.add(rule)
     session.flush()
-    _set_channels(session, rule, data.get("channels") or [])
+    rule_channels.set_channels(session, rule, data.get("channels") or [])
     session.flush()
     return rule
 
@@ -136,10 +98,10 @@ def update_budget(*, session: Session, rule: AlertRule, changes: dict[str, Any])
     if "scope" in changes:
         _check_account(session, rule.workspace_id, (changes["scope"] or {}).get("account_id"))
     if changes.get("channels") is not None:
-        _check_channels(session, rule.workspace_id, changes["channels"])
+        rule_channels.check_channels(session, rule.workspace_id, changes["channels"])
     _apply_changes(rule, changes)
     if changes.get("channels") is not None:
-        _set_channels(session, rule, changes["channels"])
+        rule_channels.set_channels(session, rule, changes["channels"])
     session.flush()
     return rule
 

@@ -1,4 +1,5 @@
-"""Pytest fixtures for the fake provider server: one server per test session, reset before every test."""
+"""Pytest fixtures for the fakes: the provider server (one per session, reset before every test), an SMTP server
+and a webhook receiver (one per test)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.providers import FakeProviders
+from tests.fakes.smtp import FakeSmtp
+from tests.fakes.webhooks import WebhookReceiver
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +27,20 @@ def fake_providers(fake_providers_server: FakeProviders) -> FakeProviders:
     """The fake provider server, reset: default dataset, no failures, empty request log, no latency."""
     fake_providers_server.reset()
     return fake_providers_server
+
+
+@pytest.fixture
+def smtp() -> Iterator[FakeSmtp]:
+    """A real SMTP server (aiosmtpd) on loopback; `stop()`/`start()` it to play an outage."""
+    server = FakeSmtp()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A real HTTP webhook receiver on loopback that verifies signatures."""
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
