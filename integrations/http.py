@@ -11,7 +11,7 @@ import random
 import socket
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -286,3 +286,29 @@ __all__ = [
     "parse_retry_after",
     "request_json",
 ]
+
+
+def cursor_pages(
+    get: Callable[[list[tuple[str, str | int]]], Any], path: str, params: list[tuple[str, str | int]], label: str
+) -> Iterator[dict[str, Any]]:
+    """Every bucket object of a `data` / `has_more` / `next_page` paged endpoint (OpenAI's and Anthropic's admin
+    APIs), pages fetched in order through GET(params). A page that loops back to a cursor already seen is a
+    malformed answer, not an endless sync."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        body = get(params + ([("page", cursor)] if cursor is not None else []))
+        expect(isinstance(body, dict), label, f"{path} did not return an object")
+        data = body.get("data")
+        expect(isinstance(data, list), label, f"{path} has no data list")
+        for bucket in data:
+            expect(isinstance(bucket, dict), label, f"{path} has a bucket that is not an object")
+            yield bucket
+        has_more = body.get("has_more", False)
+        expect(isinstance(has_more, bool), label, f"{path} has_more is not a boolean")
+        if not has_more:
+            return
+        cursor = body.get("next_page")
+        expect(isinstance(cursor, str) and bool(cursor), label, f"{path} has_more without next_page")
+        expect(cursor not in seen, label, f"{path} repeated a page cursor")
+        seen.add(str(cursor))

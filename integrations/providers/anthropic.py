@@ -187,27 +187,11 @@ class AnthropicProvider(Provider):
         self, client: httpx.Client, path: str, params: list[tuple[str, str | int]]
     ) -> Iterator[tuple[dt.datetime, list[Row]]]:
         """(bucket start, results) for every bucket of PATH, following `next_page` in order."""
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            body = self._get(client, path, params + ([("page", cursor)] if cursor is not None else []))
-            http.expect(isinstance(body, dict), LABEL, f"{path} did not return an object")
-            data = body.get("data")
-            http.expect(isinstance(data, list), LABEL, f"{path} has no data list")
-            for bucket in data:
-                http.expect(isinstance(bucket, dict), LABEL, f"{path} has a bucket that is not an object")
-                results = bucket.get("results")
-                http.expect(isinstance(results, list), LABEL, f"{path} bucket has no results list")
-                http.expect(all(isinstance(r, dict) for r in results), LABEL, f"{path} has a non-object result")
-                yield _parse_time(bucket.get("starting_at"), f"{path} bucket starting_at"), results
-            has_more = body.get("has_more", False)
-            http.expect(isinstance(has_more, bool), LABEL, f"{path} has_more is not a boolean")
-            if not has_more:
-                return
-            cursor = body.get("next_page")
-            http.expect(isinstance(cursor, str) and bool(cursor), LABEL, f"{path} has_more without next_page")
-            http.expect(cursor not in seen, LABEL, f"{path} repeated a page cursor")
-            seen.add(str(cursor))
+        for bucket in http.cursor_pages(lambda page: self._get(client, path, page), path, params, LABEL):
+            results: Any = bucket.get("results")
+            http.expect(isinstance(results, list), LABEL, f"{path} bucket has no results list")
+            http.expect(all(isinstance(r, dict) for r in results), LABEL, f"{path} has a non-object result")
+            yield _parse_time(bucket.get("starting_at"), f"{path} bucket starting_at"), results
 
     def test_connection(self) -> ConnectionResult:
         """Read one day of the usage report: only an admin key may."""

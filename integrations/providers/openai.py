@@ -178,24 +178,7 @@ class OpenAIProvider(Provider):
 
     def _pages(self, client: httpx.Client, path: str, params: list[tuple[str, str | int]]) -> Iterator[Row]:
         """Every bucket of PATH, following `next_page` in order until `has_more` is false."""
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            body = self._get(client, path, params + ([("page", cursor)] if cursor is not None else []))
-            http.expect(isinstance(body, dict), LABEL, f"{path} did not return an object")
-            data = body.get("data")
-            http.expect(isinstance(data, list), LABEL, f"{path} has no data list")
-            for bucket in data:
-                http.expect(isinstance(bucket, dict), LABEL, f"{path} has a bucket that is not an object")
-                yield bucket
-            has_more = body.get("has_more", False)
-            http.expect(isinstance(has_more, bool), LABEL, f"{path} has_more is not a boolean")
-            if not has_more:
-                return
-            cursor = body.get("next_page")
-            http.expect(isinstance(cursor, str) and bool(cursor), LABEL, f"{path} has_more without next_page")
-            http.expect(cursor not in seen, LABEL, f"{path} repeated a page cursor")
-            seen.add(str(cursor))
+        return http.cursor_pages(lambda page: self._get(client, path, page), path, params, LABEL)
 
     def _buckets(
         self, client: httpx.Client, path: str, params: list[tuple[str, str | int]]
