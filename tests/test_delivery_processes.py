@@ -3,8 +3,6 @@ flight: after its lease lapses a new worker delivers it, with the same webhook-i
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,26 +15,9 @@ from backend.config import Settings
 from tests.channel_helpers import admin_settings, attempts, db_of, fire, notifications
 from tests.conftest import Api
 from tests.fakes.webhooks import WebhookReceiver
-from tests.process import SPENDWATCH, clean_env
+from tests.process import Worker, worker_env
 
 T = TypeVar("T")
-
-
-class Worker:
-    def __init__(self, name: str, env: dict[str, str], tmp_path: Path) -> None:
-        self.log_path = tmp_path / f"{name}.log"
-        with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [str(SPENDWATCH), "worker"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, text=True
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -44,17 +25,7 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[[str],
     started: list[Worker] = []
 
     def start(name: str) -> Worker:
-        env = {k: v for k, v in clean_env().items() if not k.startswith(("SYNC_", "DELIVERY_"))}
-        env.update(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            ENCRYPTION_KEYS=",".join(settings.encryption_keys),
-            SPENDWATCH_DATA_DIR=str(tmp_path / "var"),
-            LOG_LEVEL="INFO",
-            LOG_FORMAT="text",
-            DELIVERY_LEASE_SECONDS="3",
-            DELIVERY_TIMEOUT_SECONDS="60",
-        )
+        env = worker_env(settings, tmp_path / "var", DELIVERY_LEASE_SECONDS="3", DELIVERY_TIMEOUT_SECONDS="60")
         worker = Worker(name, env, tmp_path)
         started.append(worker)
         return worker

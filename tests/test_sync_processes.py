@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-import signal
-import subprocess
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -33,7 +31,7 @@ from jobs.sync import SyncDispatcher
 from tests.conftest import Api
 from tests.fakes.dataset import OPENAI_USAGE_ENDPOINTS, Dataset
 from tests.fakes.providers import OPENAI_ADMIN_KEY, FakeProviders, account_key
-from tests.process import SPENDWATCH, clean_env
+from tests.process import Worker, worker_env
 
 T = TypeVar("T")
 CHUNK = dt.timedelta(days=7)  # the OpenAI client stores one batch per week of the window
@@ -73,71 +71,17 @@ BAD_LOG_LINES = ("Traceback", "database is locked", "job sync failed", "crashed"
 
 
 # ------------------------------------------------------------------------------------------ processes
-class Worker:
-    """One `spendwatch worker` subprocess with its log file."""
-
-    def __init__(self, name: str, env: dict[str, str], tmp_path: Path) -> None:
-        self.name = name
-        self.log_path = tmp_path / f"{name}.log"
-        with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [str(SPENDWATCH), "worker"],
-                env=env,
-                cwd=tmp_path,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            pytest.fail(f"worker {self.name} exited with {self.process.returncode}:\n{self.log()}")
-
-    def owns(self, worker_id: str) -> bool:
-        """Does a claim / run's `worker` name this process? (host:pid:random)"""
-        parts = worker_id.split(":")
-        return len(parts) >= 3 and parts[-2] == str(self.pid)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> int:
-        """SIGTERM (docker stop): the worker shuts its scheduler down and exits."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            pytest.fail(f"worker {self.name} did not stop within 15 s of SIGTERM:\n{self.log()}")
-
-
 @pytest.fixture
 def start_worker(settings: Settings, tmp_path: Path, fake_providers: FakeProviders) -> Iterator[Callable[..., Worker]]:
     """Start `spendwatch worker` processes on this test's database; every one is killed at teardown."""
     started: list[Worker] = []
 
     def start(name: str, **sync_env: str) -> Worker:
-        env = {k: v for k, v in clean_env().items() if not k.startswith("SYNC_")}
-        env.update(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            ENCRYPTION_KEYS=",".join(settings.encryption_keys),
+        env = worker_env(
+            settings,
+            tmp_path / "var",
             SPENDWATCH_PROVIDER_URL_OPENAI=fake_providers.openai_url,
-            SPENDWATCH_DATA_DIR=str(tmp_path / "var"),
-            LOG_LEVEL="INFO",
-            LOG_FORMAT="text",
-            SYNC_DISPATCH_SECONDS="1",
-            **sync_env,
+            **{"SYNC_DISPATCH_SECONDS": "1", **sync_env},
         )
         worker = Worker(name, env, tmp_path)
         started.append(worker)
