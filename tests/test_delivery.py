@@ -4,6 +4,7 @@ HTTP receiver that verifies Standard Webhooks signatures and fails on purpose.""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -158,6 +159,25 @@ def test_webhook_500_500_200_is_delivered_with_one_id_and_valid_signatures(
     assert receiver.deliveries[-1].headers["content-type"] == "application/json"
     log = api.call("GET", f"/api/channels/{channel}/deliveries", token).get_json()["items"]
     assert [d["response_code"] for d in log] == [200, 500, 500]
+
+
+def test_a_run_gives_back_what_it_could_not_send_within_half_its_lease(
+    app: Any, api: Api, token: str, ws: int, receiver: WebhookReceiver, settings: Any
+) -> None:
+    channel = _webhook_channel(api, token, receiver)
+    ids = fire(db_of(app), ws, [channel]) + fire(db_of(app), ws, [channel]) + fire(db_of(app), ws, [channel])
+    receiver.hold = threading.Event()
+    threading.Timer(1.5, receiver.hold.set).start()  # the first send takes 1.5 s: past half of a 2 s lease
+    run = deliver(db_of(app), with_schedule(settings, 0, 60, lease=2))
+    assert (run.claimed, run.delivered, run.released) == (3, 1, 2)
+    by_id = {n.id: n for n in notifications(db_of(app))}
+    assert by_id[ids[0]].status == "delivered"
+    for nid in ids[1:]:  # back in the queue: unsent, unclaimed, no attempt recorded
+        assert (by_id[nid].status, by_id[nid].claimed_by, by_id[nid].attempts) == ("pending", None, 0)
+        assert attempts(db_of(app), nid) == []
+    receiver.hold = None
+    assert deliver(db_of(app), with_schedule(settings, 0, 60)).delivered == 2
+    assert len({d.webhook_id for d in receiver.deliveries}) == 3 == len(receiver.deliveries)
 
 
 def test_schedule_runs_out_into_dead_and_retry_revives(

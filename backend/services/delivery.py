@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -301,6 +302,18 @@ class DeliveryRun:
     claimed: int = 0
     delivered: int = 0
     failed: int = 0
+    released: int = 0  # claimed but given back unsent: the run had used half its lease
+
+
+def release(*, session: Session, worker: str, notification_ids: Sequence[int]) -> int:
+    """Give back WORKER's claims on these notifications (still pending, due as before); how many."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id.in_(list(notification_ids)), Notification.claimed_by == worker[:120])
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def deliver_due(*, database: Database, settings: Settings, worker: str) -> DeliveryRun:
@@ -311,7 +324,14 @@ def deliver_due(*, database: Database, settings: Settings, worker: str) -> Deliv
         claimed = claim_due(session=session, worker=worker, limit=config.batch_size, lease_seconds=config.lease_seconds)
         context = send_context(session=session, settings=settings)
     run.claimed = len(claimed)
-    for notification_id in claimed:
+    # Past half the lease (slow endpoints), what is left goes back unsent: sending it later in this run could
+    # overlap another worker's claim of it after the lease lapses, and send it twice.
+    give_back_at = time.monotonic() + config.lease_seconds / 2
+    for index, notification_id in enumerate(claimed):
+        if time.monotonic() > give_back_at:
+            with database.system_session() as session:
+                run.released = release(session=session, worker=worker, notification_ids=claimed[index:])
+            break
         try:
             with database.system_session() as session:
                 prepared = prepare(session=session, notification_id=notification_id)
