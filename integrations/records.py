@@ -78,3 +78,52 @@ class SyncWindow:
             pieces.append(SyncWindow(start, end))
             start = end
         return pieces
+
+
+# --- Money accounts (banks and statements) ---------------------------------------------------------------------
+# Amount sign everywhere inside Spendwatch: positive = money in, negative = money out (SimpleFIN's convention;
+# Plaid's is the opposite and is flipped in its integration).
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccountRecord:
+    """One account at a bank, as a connection (SimpleFIN access URL, Plaid item) reports it."""
+
+    external_id: str  # the provider's id of the account; unique within one connection
+    name: str
+    currency: str = "USD"
+    institution: str = ""
+    balance: Decimal | None = None
+    available_balance: Decimal | None = None
+    balance_at: dt.datetime | None = None  # UTC-aware
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionRecord:
+    """One bank transaction, normalized: amount signed (negative = money out), dates in the bank's calendar."""
+
+    account_external_id: str  # which BankAccountRecord it belongs to
+    external_id: str  # the bank's id for it; "" when the source has none (some statement files)
+    posted_on: dt.date  # the day it posted (for pending ones: the day it was authorized or seen)
+    amount: Decimal
+    currency: str = "USD"
+    description: str = ""
+    merchant: str = ""
+    pending: bool = False
+    #: for a posted transaction, the id of the pending one it replaces (Plaid's pending_transaction_id)
+    pending_external_id: str = ""
+    transacted_at: dt.datetime | None = None  # UTC-aware, when the source says when it happened
+    provider_category: str = ""  # the provider's own category label, e.g. Plaid's personal_finance_category
+    raw: dict[str, object] = field(default_factory=dict)  # the source row as received, for the user to see
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionSync:
+    """What one transaction sync brings: apply all of it, and persist `cursor`, in one database transaction."""
+
+    accounts: list[BankAccountRecord]
+    upserted: list[TransactionRecord]  # new or changed; keyed by (account_external_id, external_id)
+    removed: list[tuple[str, str]]  # (account_external_id, external_id) of transactions that no longer exist
+    cursor: str | None = None  # Plaid's next_cursor after the last page; None for sources without cursors
+    notices: list[str] = field(default_factory=list)  # messages from the provider to show on the account

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
-from integrations.records import SyncWindow, UsageBatch
+from integrations.records import SyncWindow, TransactionSync, UsageBatch
 
 if TYPE_CHECKING:
     from integrations.http import RetryPolicy
@@ -136,4 +136,13 @@ class Provider:
 
     def fetch_usage(self, window: SyncWindow) -> Iterator[UsageBatch]:
         """Yield WINDOW's usage in batches, in time order; each batch says up to when the data is complete."""
+        raise NotImplementedError
+
+    def exchange_credentials(self) -> dict[str, str]:
+        """The credentials to store, from the ones the user typed: by default the same; a kind whose form takes a
+        one-time token (SimpleFIN's setup token) trades it here for the lasting secret. Raises ProviderError."""
+        return {k: str(v) for k, v in self.credentials.items()}
+
+    def fetch_transactions(self, window: SyncWindow, cursor: str | None) -> TransactionSync:
+        """Money accounts: the accounts and transactions of WINDOW (or since CURSOR, for cursor-based sources)."""
         raise NotImplementedError
