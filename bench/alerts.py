@@ -6,12 +6,14 @@ timezones) with 2 accounts each, 1,000,000 hourly usage rows (x N) over the last
 the daily_spend rollup built from them with one INSERT … SELECT … GROUP BY, and 10,000 budget rules (x N) with
 mixed periods, scopes, thresholds, bases and amounts, each notifying its workspace's channel. Prints one JSON line:
 wall time and SQL statements of the first tick (every crossed threshold transitions: target ≤ 1 s) and of a
-steady tick right after (nothing new: target ≤ 200 ms), with the transitions, events and notifications.
+steady tick a minute later (nothing new: target ≤ 200 ms), then of a tick after 5 % of the workspaces synced,
+with the transitions, events and notifications.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -27,7 +29,9 @@ from backend.crypto import Keyring, configure_keyring
 from backend.db import Database, utcnow
 from backend.migrate import upgrade
 from backend.models import AlertRule, Channel, DailySpend, ProviderAccount, RuleChannel, UsageRecord, Workspace
-from backend.services import alerting
+from backend.services import alert_marks
+from backend.services.alert_links import LinkSettings
+from jobs.alerts import tick
 from tests.postgres import start_cluster
 
 RULES = 10_000
@@ -167,22 +171,28 @@ class StatementLog:
         return [{"s": round(t, 3), "sql": sql} for t, sql in sorted(self.timings, reverse=True)[:n]]
 
 
-def _tick(db: Database, log: StatementLog) -> dict[str, Any]:
-    """One evaluation of every rule in a system session, committed: wall time and what it changed."""
+def _tick(db: Database, log: StatementLog, now: dt.datetime) -> dict[str, Any]:
+    """One scheduled tick (jobs.alerts.tick) as of NOW: wall time and what it changed."""
     log.timings.clear()
     started = time.perf_counter()
-    with db.system_session() as session:
-        result = alerting.evaluate(session=session, now=utcnow())
+    result = tick(db, LinkSettings(), now)
     wall = time.perf_counter() - started
     return {
         "wall_s": round(wall, 3),
         "statements": len(log.timings),
         "sql_s": round(sum(t for t, _ in log.timings), 3),
         "slowest": log.slowest(),
-        "transitions": result.transitions,
-        "events": result.events,
-        "notifications": result.notifications,
+        **result,
     }
+
+
+def _mark(db: Database, share: float) -> int:
+    """Mark SHARE of the workspaces as having new spend (what the syncs of a minute do); returns how many."""
+    with db.system_session() as session:
+        ids = session.scalars(select(Workspace.id).order_by(Workspace.id)).all()
+        chosen = ids[: max(1, int(len(ids) * share))]
+        alert_marks.mark(session, chosen)
+    return len(chosen)
 
 
 def run(scale: float = 1.0) -> dict[str, Any]:
@@ -202,8 +212,15 @@ def run(scale: float = 1.0) -> dict[str, Any]:
         log = StatementLog()
         event.listen(db.engine, "before_cursor_execute", log.before)
         event.listen(db.engine, "after_cursor_execute", log.after)
-        changing = _tick(db, log)
-        steady = _tick(db, log)
+        # Ticks as of a little later than now: rules written within alert_marks.CLOCK_SLACK of a sweep count as
+        # just edited at the next one too, which the minute between setup and a real first tick would not see.
+        now = utcnow() + 2 * alert_marks.CLOCK_SLACK
+        changing = _tick(db, log, now)
+        # The scheduled interval later, with nothing new anywhere; then a minute in which 5 % of the workspaces synced
+        # new spend (their rules are re-read; nothing crosses, their spend did not really change).
+        steady = _tick(db, log, now + dt.timedelta(minutes=1))
+        marked = _mark(db, 0.05)
+        synced = _tick(db, log, now + dt.timedelta(minutes=2)) | {"marked_workspaces": marked}
         db.dispose()
     finally:
         if cluster is not None:
@@ -214,6 +231,7 @@ def run(scale: float = 1.0) -> dict[str, Any]:
         **data,
         "changing_tick": changing | {"target_s": 1.0, "ok": changing["wall_s"] <= 1.0},
         "steady_tick": steady | {"target_s": 0.2, "ok": steady["wall_s"] <= 0.2},
+        "tick_after_syncs": synced,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }
 

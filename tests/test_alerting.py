@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
-from backend.models import AlertEvent, AlertRule, Channel, Notification, ProviderAccount, RuleChannel
+from backend.models import AlertEvent, AlertRule, Channel, Notification, ProviderAccount, RuleChannel, Workspace
 from backend.services.alert_links import verify_mute_token
 from backend.services.ingest import ingest
 from integrations.records import UsageRecord
@@ -163,11 +163,14 @@ def test_evaluation_cost_does_not_grow_with_the_number_of_rules(ctx: dict[str, A
                 s.flush()
                 s.add(RuleChannel(workspace_id=1, rule_id=rule.id, channel_id=ctx["channels"][0]))
 
+    reads: list[str] = []
+
     def count_tick() -> tuple[int, dict[str, int]]:
         statements: list[str] = []
 
         def seen(*args: Any) -> None:
             statements.append(args[2])
+            reads.extend([args[2]] if "daily_spend" in args[2] else [])
 
         engine = ctx["db"].engine
         event.listen(engine, "before_cursor_execute", seen)
@@ -177,6 +180,7 @@ def test_evaluation_cost_does_not_grow_with_the_number_of_rules(ctx: dict[str, A
             event.remove(engine, "before_cursor_execute", seen)
         return len(statements), result
 
+    count_tick()  # the first tick ever looks at everything; the ones measured look at what changed
     add_rules(2)
     few, result = count_tick()
     assert result["events"] == 2
@@ -187,5 +191,13 @@ def test_evaluation_cost_does_not_grow_with_the_number_of_rules(ctx: dict[str, A
     steady_many, result = count_tick()
     assert result["events"] == 0
     assert steady_many == steady_few, (steady_few, steady_many)
+    with ctx["db"].system_session() as s:  # as if the rules and the workspace had been edited a while ago
+        a_while_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        s.execute(update(AlertRule).values(updated_at=a_while_ago))
+        s.execute(update(Workspace).values(updated_at=a_while_ago))
+    count_tick()
+    reads.clear()
+    count_tick()
+    assert reads == []  # nothing new: no budget is even looked at
     # A firing tick costs as many statements for 200 rules as for 2: events and outbox rows are bulk INSERTs.
     assert many == few, (few, many)

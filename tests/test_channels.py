@@ -3,6 +3,7 @@ rotation with two signatures, the test send, the delivery log, retry, and a 410 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -217,3 +218,24 @@ def test_retry_of_another_workspaces_notification_is_404(app: Any, api: Api, tok
     assert api.call("POST", f"/api/notifications/{nid}/retry", token).status_code == 404
     assert api.call("GET", f"/api/channels/{channel['id']}/deliveries", token).status_code == 404
     assert api.call("POST", f"/api/notifications/{nid}/retry", other["access_token"]).status_code == 200
+
+
+def test_a_webhook_url_is_a_secret_shown_as_a_hint(app: Any, api: Api, token: str) -> None:
+    slack = "https://1.1.1.1/services/T000/B000/XXXXsecretTOKENabcd"
+    created = _create(api, token, name="Slack", kind="webhook", url=slack, format="slack").get_json()
+    assert created["url"] == "https://1.1.1.1/services/…abcd"
+    listed = api.call("GET", "/api/channels", token).get_json()
+    assert slack not in json.dumps(listed) and "secretTOKEN" not in json.dumps(listed)
+    db = app.extensions["spendwatch"].db
+    with db.system_session() as s:
+        channel = s.get(Channel, created["id"])
+        assert channel.secrets["url"] == slack and "url" not in channel.config
+    # The hint sent back keeps the URL; a new URL replaces it.
+    same = api.call("PATCH", f"/api/channels/{created['id']}", token, json={"url": created["url"], "name": "S"})
+    assert same.status_code == 200 and same.get_json()["url"] == created["url"]
+    with db.system_session() as s:
+        assert s.get(Channel, created["id"]).secrets["url"] == slack
+    moved = api.call("PATCH", f"/api/channels/{created['id']}", token, json={"url": "https://1.1.1.1/h"})
+    assert moved.get_json()["url"] == "https://1.1.1.1/h"
+    with db.system_session() as s:
+        assert s.get(Channel, created["id"]).secrets["url"] == "https://1.1.1.1/h"

@@ -48,7 +48,7 @@ def channel_out(channel: Channel) -> ChannelOut:
         enabled=channel.enabled,
         disabled_reason=channel.disabled_reason,
         recipients=None if webhook else list(config.get("recipients") or []),
-        url=config.get("url") if webhook else None,
+        url=(config.get("url_hint") or channels.url_hint(str(config.get("url") or ""))) if webhook else None,
         format=config.get("format", "standard") if webhook else None,
         headers=channels.masked_headers(channel) if webhook else None,
         previous_secret_valid_until=channels.rotation_until(channel) if webhook else None,

@@ -4,8 +4,10 @@ from backend.db import Base
 from backend.models.accounts import ProviderAccount
 from backend.models.alerts import (
     AlertEvent,
+    AlertMark,
     AlertRule,
     AlertState,
+    AlertSweep,
     Channel,
     DeliveryAttempt,
     Notification,
@@ -18,8 +20,10 @@ from backend.models.users import AuthSession, Invite, Membership, RefreshToken, 
 
 __all__ = [
     "AlertEvent",
+    "AlertMark",
     "AlertRule",
     "AlertState",
+    "AlertSweep",
     "AuthSession",
     "Base",
     "Channel",

@@ -29,9 +29,10 @@ class Channel(IdMixin, TimestampMixin, TenantMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    # Not secret: email {"recipients": [...]}; webhook {"url", "format": "standard"|"slack", "header_names"}.
+    # Not secret: email {"recipients": [...]}; webhook {"url_hint" (origin + first path segment), "format":
+    # "standard"|"slack"}.
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
-    # Encrypted: webhook {"secret": "whsec_…", "previous_secret", "previous_until", "headers": {name: value}}.
+    # Encrypted: webhook {"url", "secret": "whsec_…", "previous_secret", "previous_until", "headers": {name: value}}.
     secrets: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict, nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     disabled_reason: Mapped[str | None] = mapped_column(Text)  # e.g. the endpoint answered 410 Gone
@@ -146,3 +147,23 @@ class DeliveryAttempt(TenantMixin, Base):
     response_code: Mapped[int | None] = mapped_column(Integer)  # HTTP status or SMTP reply code
     duration_ms: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertMark(Base):
+    """A workspace whose spend changed since the alert evaluator last looked at it. Written (insert, or nothing
+    when already marked: never a lock on an existing row) by whatever changes spend; taken by the minute tick."""
+
+    __tablename__ = "alert_marks"
+    __tenant__ = True
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    marked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class AlertSweep(Base):
+    """When the scheduled evaluation last ran (one row): the next tick re-evaluates what changed since."""
+
+    __tablename__ = "alert_sweeps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    swept_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)

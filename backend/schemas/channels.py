@@ -87,7 +87,11 @@ class ChannelOut(BaseModel):
     enabled: bool
     disabled_reason: str | None
     recipients: list[str] | None = None
-    url: str | None = None
+    url: str | None = Field(
+        None,
+        description="webhook channels: the URL's origin and first path segment only (the rest is often the "
+        "credential, stored encrypted); sending this hint back in a PATCH keeps the URL",
+    )
     format: WebhookFormat | None = None
     headers: dict[str, str] | None = Field(None, description="header names with their values as hints")
     previous_secret_valid_until: dt.datetime | None = Field(

@@ -12,6 +12,7 @@ from backend.crypto import mask_secret
 from backend.db import utcnow
 from backend.errors import Invalid, NotFound
 from backend.models import ProviderAccount
+from backend.services import alert_marks
 from integrations.providers import PROVIDERS, get_provider
 from integrations.providers.base import ConnectionResult, Provider, ProviderError
 
@@ -126,6 +127,8 @@ def update_account(*, session: Session, account: ProviderAccount, changes: dict[
 
 
 def delete_account(*, session: Session, account: ProviderAccount) -> None:
+    """Delete the account and everything it synced; its workspace's budgets are looked at on the next tick."""
+    alert_marks.mark(session, [account.workspace_id])
     session.delete(account)
     log.info("account deleted id=%s workspace=%s", account.id, account.workspace_id)
 

@@ -183,18 +183,35 @@ EVALUATORS: dict[str, Evaluator] = {
 }
 
 
+# Evaluators that depend on the clock (sync health: data older than H hours) run on every tick; the others only
+# see a change when the data, the rules or the local date change (backend.services.alert_marks).
+CLOCK_DRIVEN = frozenset({"sync_health"})
+
+
+def lock(session: Session) -> None:
+    """Serialize evaluations on PostgreSQL until SESSION's transaction ends (re-entrant within it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+
 def evaluate(
     *,
     session: Session,
     now: dt.datetime,
     workspace_ids: Collection[int] | None = None,
+    changed: Collection[int] | None = None,
     link_settings: LinkSettings | None = None,
 ) -> ApplyResult:
-    """Run every evaluator and apply their observations (in SESSION's transaction; the caller commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    """Run every evaluator over WORKSPACE_IDS (None = all) and apply their observations (in SESSION's
+    transaction; the caller commits). CHANGED, when given, limits the data-driven evaluators to those workspaces."""
+    lock(session)
     with alert_links.using(link_settings or LinkSettings()):
         observations: list[Observation] = []
-        for evaluator in EVALUATORS.values():
-            observations.extend(evaluator(session=session, now=now, workspace_ids=workspace_ids))
+        for name, evaluator in EVALUATORS.items():
+            scope = workspace_ids
+            if changed is not None and name not in CLOCK_DRIVEN:
+                scope = set(changed) if workspace_ids is None else set(changed) & set(workspace_ids)
+                if not scope:
+                    continue
+            observations.extend(evaluator(session=session, now=now, workspace_ids=scope))
         return apply(session=session, observations=observations, now=now)

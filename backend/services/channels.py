@@ -52,6 +52,16 @@ def masked_headers(channel: Channel) -> dict[str, str]:
     return {str(name): mask_secret(str(value)) for name, value in headers.items()}
 
 
+def url_hint(url: str) -> str:
+    """What the API shows of a webhook URL: its origin and first path segment. The rest is often the credential
+    (Slack's /services/T…/B…/<token>, many others' /hooks/<token>), so it is stored encrypted and never shown."""
+    scheme, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    first, _, tail = path.partition("/")
+    shown = f"{scheme}://{host}/{first}"
+    return f"{shown}/…{tail[-4:]}" if len(tail) >= 12 else (f"{shown}/…" if tail else shown)
+
+
 def _merge_headers(current: dict[str, str], submitted: dict[str, str]) -> dict[str, str]:
     """A PATCH's headers replace the set; a value sent back as its hint keeps the stored value."""
     merged = {}
@@ -78,9 +88,10 @@ def create_channel(
         config: dict[str, Any] = {"recipients": list(recipients or [])}
         secrets: dict[str, Any] = {}
     else:
-        config = {"url": check_url(session=session, url=url or ""), "format": fmt}
+        checked = check_url(session=session, url=url or "")
+        config = {"url_hint": url_hint(checked), "format": fmt}
         secret = new_secret()
-        secrets = {"secret": secret, "headers": dict(headers or {})}
+        secrets = {"secret": secret, "url": checked, "headers": dict(headers or {})}
     channel = Channel(workspace_id=workspace_id, name=name, kind=kind, config=config, secrets=secrets, enabled=True)
     session.add(channel)
     session.flush()
@@ -100,16 +111,20 @@ def update_channel(*, session: Session, channel: Channel, changes: dict[str, Any
     if changes.get("name") is not None:
         channel.name = changes["name"]
     config = dict(channel.config or {})
+    secrets = dict(channel.secrets or {})
     if changes.get("recipients") is not None:
         config["recipients"] = list(changes["recipients"])
-    if changes.get("url") is not None:
-        config["url"] = check_url(session=session, url=changes["url"])
+    # A URL sent back as the hint the API showed keeps the stored one (the form round-trips what it was given).
+    if changes.get("url") is not None and changes["url"] != config.get("url_hint"):
+        secrets["url"] = check_url(session=session, url=changes["url"])
+        config.pop("url", None)
+        config["url_hint"] = url_hint(secrets["url"])
     if changes.get("format") is not None:
         config["format"] = changes["format"]
-    channel.config = config
     if changes.get("headers") is not None:
-        secrets = dict(channel.secrets or {})
         secrets["headers"] = _merge_headers(dict(secrets.get("headers") or {}), changes["headers"])
+    channel.config = config
+    if secrets != (channel.secrets or {}):
         channel.secrets = secrets
     if changes.get("enabled") is not None:
         channel.enabled = bool(changes["enabled"])

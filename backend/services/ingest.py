@@ -15,6 +15,7 @@ from backend.db import utcnow
 from backend.models import DailySpend, ProviderAccount
 from backend.models import UsageRecord as UsageRow
 from backend.models.usage import DIMENSIONS
+from backend.services import alert_marks
 from backend.services.pricing import EMPTY_PRICES, PriceTable, estimate_cost, load_overrides
 from integrations.records import COST_ESTIMATE, COST_NONE, COST_PROVIDER, UsageRecord
 
@@ -183,6 +184,7 @@ def rebuild_daily_spend(*, session: Session, account: ProviderAccount, start: dt
     Per account-day: if the provider reported any cost that day, its costs are the truth and our estimates
     for that day are ignored; otherwise the estimates are the spend.
     """
+    alert_marks.mark(session, [account.workspace_id])  # its budgets and anomalies are looked at on the next tick
     dialect = session.get_bind().dialect.name
     lo = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)

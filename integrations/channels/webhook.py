@@ -93,7 +93,8 @@ def signature_headers(message_id: str, body: str, stored: dict[str, Any], now: d
 
 def send(message: Message, target: Target, context: SendContext) -> SendResult:
     """POST the event; 2xx is delivered, 410 disables the channel, anything else (and no answer) is retried."""
-    url = str(target.config.get("url") or "")
+    # The URL is kept with the secrets (its path is often the credential); channels saved before kept it in config.
+    url = str(target.secrets.get("url") or target.config.get("url") or "")
     try:
         parsed = check_outbound_url(url, allow_private=context.allow_private_webhooks)
     except UnsafeURLError as exc:
