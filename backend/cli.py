@@ -250,6 +250,7 @@ def keys_rotate() -> None:
     tables = ", ".join(f"{t}: {n}" for t, n in sorted(report.tables.items())) or "none"
     click.echo(
         f"re-encrypted {report.rotated} secret(s) ({tables}); {report.already_current} already under the newest key"
+        + (f"; {report.unreadable} under no configured key (left as they are)" if report.unreadable else "")
     )
 
 
@@ -263,7 +264,7 @@ def keys_status() -> None:
         status = keys.key_status(session=session)
     click.echo(
         f"{status['keys']} key(s) configured; {status['secrets_current']} secret(s) under the newest key, "
-        f"{status['secrets_stale']} under an older one"
+        f"{status['secrets_stale']} under an older one, {status['secrets_unreadable']} under no configured key"
     )
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 
 class KeyringNotConfigured(RuntimeError):
@@ -60,6 +63,18 @@ def get_keyring() -> Keyring:
     return _keyring
 
 
+class Undecryptable(dict[str, Any]):
+    """An encrypted value that none of the configured keys opens (its key was removed from ENCRYPTION_KEYS): empty,
+    and recognisable, so that one such row makes its account or channel need attention instead of failing every
+    query that loads it."""
+
+
+UNDECRYPTABLE_MESSAGE = (
+    "The stored credentials cannot be decrypted with the configured ENCRYPTION_KEYS (was a key removed?): "
+    "restore the key or enter the credentials again."
+)
+
+
 class EncryptedJSON(TypeDecorator[dict[str, Any]]):
     """A JSON object stored as one Fernet token (text); decrypted transparently on load."""
 
@@ -74,7 +89,11 @@ class EncryptedJSON(TypeDecorator[dict[str, Any]]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> dict[str, Any] | None:
         if value is None:
             return None
-        data = json.loads(get_keyring().decrypt(value))
+        try:
+            data = json.loads(get_keyring().decrypt(value))
+        except InvalidToken:
+            log.warning("an encrypted value could not be decrypted with any configured key")
+            return Undecryptable()
         return data if isinstance(data, dict) else {}
 
 

@@ -162,6 +162,10 @@ def test_rotation_sends_both_signatures_for_a_day(api: Api, token: str, receiver
     assert len(got.headers["webhook-signature"].split(" ")) == 2
     assert got.verified_with == [old, new]
     assert got.json["type"] == "test" and got.json["version"] == 1 and got.webhook_id == outcome["message_id"]
+    # A test send is not an alert: the history leaves it out unless asked for by type.
+    assert api.call("GET", "/api/alerts", token).get_json()["items"] == []
+    tests = api.call("GET", "/api/alerts?type=test", token).get_json()["items"]
+    assert [t["type"] for t in tests] == ["test"]
 
 
 def test_a_410_disables_the_channel_and_says_why(

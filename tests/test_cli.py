@@ -231,7 +231,9 @@ def test_keys_status_and_rotate(cli, settings, make_app, api, owner):
     status = cli("keys", "status")
     assert status.returncode == 0, status.stderr
     match = re.fullmatch(
-        r"1 key\(s\) configured; (\d+) secret\(s\) under the newest key, 0 under an older one", status.stdout.strip()
+        r"1 key\(s\) configured; (\d+) secret\(s\) under the newest key, 0 under an older one, "
+        r"0 under no configured key",
+        status.stdout.strip(),
     )
     assert match, status.stdout
     secrets_total = int(match.group(1))
@@ -241,14 +243,16 @@ def test_keys_status_and_rotate(cli, settings, make_app, api, owner):
     keys = f"{new_key},{settings.encryption_keys[0]}"
     stale = cli("keys", "status", ENCRYPTION_KEYS=keys)
     assert stale.stdout.strip() == (
-        f"2 key(s) configured; 0 secret(s) under the newest key, {secrets_total} under an older one"
+        f"2 key(s) configured; 0 secret(s) under the newest key, {secrets_total} under an older one, "
+        "0 under no configured key"
     )
     rotated = cli("keys", "rotate", ENCRYPTION_KEYS=keys)
     assert rotated.returncode == 0, rotated.stderr
     assert rotated.stdout.startswith(f"re-encrypted {secrets_total} secret(s)")
     after = cli("keys", "status", ENCRYPTION_KEYS=keys)
     assert after.stdout.strip() == (
-        f"2 key(s) configured; {secrets_total} secret(s) under the newest key, 0 under an older one"
+        f"2 key(s) configured; {secrets_total} secret(s) under the newest key, 0 under an older one, "
+        "0 under no configured key"
     )
 
     # An app that knows only the new key still reads the credentials (shown as a hint).

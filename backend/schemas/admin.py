@@ -72,6 +72,9 @@ class KeyStatusOut(BaseModel):
     keys: int
     secrets_current: int
     secrets_stale: int
+    secrets_unreadable: int = Field(
+        description="secrets no configured key opens (a key removed too early): their accounts need attention"
+    )
 
 
 PerMillion = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=20, decimal_places=10)]

@@ -169,7 +169,7 @@ class MuteOut(BaseModel):
 
 class AlertsQuery(BaseModel):
     rule_id: PositiveId | None = None
-    type: str | None = Field(None, max_length=40)
+    type: str | None = Field(None, max_length=40, description="e.g. budget.threshold_crossed; `test` lists test sends")
     state: Literal["firing", "resolved"] | None = None
     limit: int = Field(50, ge=1, le=200)
     cursor: str | None = Field(None, max_length=40, description="next_cursor of the previous page")

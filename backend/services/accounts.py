@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.crypto import mask_secret
+from backend.crypto import UNDECRYPTABLE_MESSAGE, Undecryptable, mask_secret
 from backend.db import utcnow
 from backend.errors import Invalid, NotFound
 from backend.models import ProviderAccount
 from backend.services import alert_marks
 from integrations.providers import PROVIDERS, get_provider
-from integrations.providers.base import ConnectionResult, Provider, ProviderError
+from integrations.providers.base import ConnectionResult, Provider, ProviderAuthError, ProviderError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,10 @@ def delete_account(*, session: Session, account: ProviderAccount) -> None:
 
 
 def provider_for(account: ProviderAccount, base_urls: dict[str, str] | None = None) -> Provider:
-    """An instance of the account's provider with its decrypted credentials."""
+    """An instance of the account's provider with its decrypted credentials (a stand-in that fails as "needs
+    attention" when they cannot be decrypted)."""
+    if isinstance(account.credentials, Undecryptable):
+        return Unavailable(ProviderAuthError(UNDECRYPTABLE_MESSAGE))
     cls = provider_class(account.kind)
     base_url = (account.config or {}).get("base_url") or (base_urls or {}).get(account.kind)
     return cls(account.credentials, base_url=base_url)

@@ -23,8 +23,11 @@ def _cursor(raw: str | None) -> int | None:
 def list_events(
     *, session: Session, workspace_id: int, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> tuple[list[AlertEvent], str | None]:
-    """A page of events, newest first; the cursor is the last id shown (ids grow with time)."""
+    """A page of events, newest first; the cursor is the last id shown (ids grow with time). Channel test messages
+    are not alerts: they are listed only when asked for by type (they are in the channel's deliveries)."""
     stmt = select(AlertEvent).where(AlertEvent.workspace_id == workspace_id)
+    if filters.get("type") is None:
+        stmt = stmt.where(AlertEvent.type != "test")
     for name in ("rule_id", "type", "state"):
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(AlertEvent, name) == filters[name])

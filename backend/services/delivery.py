@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.config import DeliverySettings, Settings
+from backend.crypto import Undecryptable
 from backend.db import Database, utcnow
 from backend.errors import Conflict, NotFound
 from backend.models import AlertEvent, Channel, DeliveryAttempt, Notification
@@ -22,6 +23,12 @@ from integrations.channels import registry
 from integrations.channels.base import Message, SendContext, SendResult, SmtpConfig, Target
 
 log = logging.getLogger(__name__)
+# Targets that end their notification dead without an attempt, and why.
+UNSENDABLE = {
+    "disabled": "the channel is disabled",
+    "undecryptable": "the channel's secrets cannot be decrypted with the configured ENCRYPTION_KEYS (was a key "
+    "removed?): restore the key or enter the URL and headers again",
+}
 
 GONE_REASON = "The endpoint answered 410 Gone (it asked for no more deliveries); re-enable the channel to resume."
 
@@ -119,6 +126,8 @@ def prepare(*, session: Session, notification_id: int) -> Prepared | None:
     target = Target(kind=channel.kind, config=dict(channel.config or {}), secrets=dict(channel.secrets or {}))
     if not channel.enabled:
         target = Target(kind="disabled", config={}, secrets={})  # nothing is sent; the notification ends dead
+    elif isinstance(channel.secrets, Undecryptable):
+        target = Target(kind="undecryptable", config={}, secrets={})  # ends dead with the reason, like disabled
     return Prepared(notification.id, notification.workspace_id, channel.id, message, target)
 
 
@@ -219,6 +228,8 @@ def send_test(
     """Send a `test` event to CHANNEL right now: logged like any delivery, never retried."""
     if not channel.enabled:
         raise Conflict("The channel is disabled; enable it first.", code="channel_disabled")
+    if isinstance(channel.secrets, Undecryptable):
+        raise Conflict(f"{UNSENDABLE['undecryptable'].capitalize()}.", code="channel_undecryptable")
     now = utcnow()
     worker = f"api-test:{new_message_id()[4:16]}"
     event = AlertEvent(
@@ -337,9 +348,10 @@ def deliver_due(*, database: Database, settings: Settings, worker: str) -> Deliv
                 prepared = prepare(session=session, notification_id=notification_id)
             if prepared is None:
                 continue
-            if prepared.target.kind == "disabled":
+            if prepared.target.kind in UNSENDABLE:
+                reason = UNSENDABLE[prepared.target.kind]
                 with database.system_session() as session:
-                    end_unsent(session=session, prepared=prepared, worker=worker, reason="the channel is disabled")
+                    end_unsent(session=session, prepared=prepared, worker=worker, reason=reason)
                 continue
             result = registry.send(prepared.message, prepared.target, context)
             with database.system_session() as session:

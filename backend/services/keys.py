@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import Table, Text, column, select, table, update
 from sqlalchemy.orm import Session
 
-from backend.crypto import EncryptedJSON, get_keyring
+from backend.crypto import EncryptedJSON, Keyring, get_keyring
 from backend.models import Base
 
 
@@ -16,6 +17,7 @@ class RotationReport:
     rotated: int
     already_current: int
     tables: dict[str, int]
+    unreadable: int = 0  # under no configured key: left as they are (their accounts/channels need attention)
 
 
 def encrypted_columns() -> list[tuple[Table, str]]:
@@ -29,23 +31,39 @@ def encrypted_columns() -> list[tuple[Table, str]]:
 
 
 def key_status(*, session: Session) -> dict[str, int]:
-    """How many stored secrets are under the newest key and how many still need `keys rotate`."""
+    """How many stored secrets are under the newest key, how many still need `keys rotate`, and how many no
+    configured key opens (a key was removed too early)."""
     keyring = get_keyring()
-    current = stale = 0
+    current = stale = unreadable = 0
     for tbl, name in encrypted_columns():
         raw = table(tbl.name, column(name, Text))
         for (token,) in session.execute(select(raw.c[name]).where(raw.c[name].is_not(None))):
             if keyring.is_current(token):
                 current += 1
-            else:
+            elif _readable(keyring, token):
                 stale += 1
-    return {"keys": len(keyring.fernets), "secrets_current": current, "secrets_stale": stale}
+            else:
+                unreadable += 1
+    return {
+        "keys": len(keyring.fernets),
+        "secrets_current": current,
+        "secrets_stale": stale,
+        "secrets_unreadable": unreadable,
+    }
+
+
+def _readable(keyring: Keyring, token: str) -> bool:
+    try:
+        keyring.decrypt(token)
+    except InvalidToken:
+        return False
+    return True
 
 
 def rotate_all(*, session: Session) -> RotationReport:
     """Re-encrypt every encrypted value under the first key of ENCRYPTION_KEYS (raw tokens, no decode)."""
     keyring = get_keyring()
-    rotated = current = 0
+    rotated = current = unreadable = 0
     per_table: dict[str, int] = {}
     for tbl, name in encrypted_columns():
         pk = [c.name for c in tbl.primary_key.columns]
@@ -56,8 +74,11 @@ def rotate_all(*, session: Session) -> RotationReport:
             if keyring.is_current(token):
                 current += 1
                 continue
+            if not _readable(keyring, token):
+                unreadable += 1
+                continue
             where = [raw.c[p] == v for p, v in zip(pk, key, strict=True)]
             session.execute(update(raw).where(*where).values({name: keyring.rotate(token)}))
             rotated += 1
             per_table[tbl.name] = per_table.get(tbl.name, 0) + 1
-    return RotationReport(rotated=rotated, already_current=current, tables=per_table)
+    return RotationReport(rotated=rotated, already_current=current, tables=per_table, unreadable=unreadable)

@@ -146,3 +146,24 @@ class Provider:
     def fetch_transactions(self, window: SyncWindow, cursor: str | None) -> TransactionSync:
         """Money accounts: the accounts and transactions of WINDOW (or since CURSOR, for cursor-based sources)."""
         raise NotImplementedError
+
+
+class Unavailable(Provider):
+    """Stands in for an account's provider that cannot be built (its credentials cannot be read): every call
+    raises ERROR, so the sync and the connection test report it like any other provider failure."""
+
+    kind = "unavailable"
+    label = "Unavailable"
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__({})
+        self.error = error
+
+    def test_connection(self) -> ConnectionResult:
+        raise self.error
+
+    def fetch_usage(self, window: SyncWindow) -> Iterator[UsageBatch]:
+        raise self.error
+
+    def fetch_transactions(self, window: SyncWindow, cursor: str | None) -> TransactionSync:
+        raise self.error
