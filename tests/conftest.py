@@ -18,7 +18,14 @@ from backend.app import create_app
 from backend.config import Settings
 from backend.migrate import upgrade
 from backend.models import Base
-from tests.fakes.fixtures import fake_providers, fake_providers_server, receiver, smtp  # noqa: F401
+from tests.fakes.fixtures import (  # noqa: F401
+    fake_banks,
+    fake_banks_server,
+    fake_providers,
+    fake_providers_server,
+    receiver,
+    smtp,
+)
 from tests.postgres import start_cluster
 
 PASSWORD = "correct horse battery"

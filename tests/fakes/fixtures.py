@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.banks import FakeBanks
 from tests.fakes.providers import FakeProviders
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.webhooks import WebhookReceiver
@@ -44,3 +45,20 @@ def receiver() -> Iterator[WebhookReceiver]:
     receiver = WebhookReceiver().start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_banks_server() -> Iterator[FakeBanks]:
+    """The session's fake SimpleFIN Bridge / Plaid server (not reset: use `fake_banks` in tests)."""
+    server = FakeBanks().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fake_banks(fake_banks_server: FakeBanks) -> FakeBanks:
+    """The fake bank server, reset: no tokens or accesses, the default Plaid item, no failures, empty log."""
+    fake_banks_server.reset()
+    return fake_banks_server
