@@ -4,12 +4,37 @@ from __future__ import annotations
 
 from flask_openapi3 import OpenAPI
 
-from backend.api import accounts, admin, auth, budgets, channels, manual_usage, ops, usage, workspaces
+from backend.api import (
+    accounts,
+    admin,
+    auth,
+    budgets,
+    categories,
+    channels,
+    imports,
+    manual_usage,
+    ops,
+    transactions,
+    usage,
+    workspaces,
+)
 
 
 def register_api(app: OpenAPI) -> None:
     """Register every API blueprint on APP."""
-    for module in (auth, workspaces, accounts, manual_usage, usage, admin, budgets, channels):
+    for module in (
+        auth,
+        workspaces,
+        accounts,
+        manual_usage,
+        usage,
+        admin,
+        budgets,
+        channels,
+        transactions,
+        categories,
+        imports,
+    ):
         app.register_api(module.bp)
     app.register_api(accounts.providers_bp)
     app.register_api(budgets.mute_bp)

@@ -15,6 +15,14 @@ from backend.models.alerts import (
 )
 from backend.models.prices import PriceOverride
 from backend.models.settings import InstanceSettings
+from backend.models.transactions import (
+    BankAccount,
+    Category,
+    ImportBatch,
+    ImportFormat,
+    Transaction,
+    TransactionRule,
+)
 from backend.models.usage import DailySpend, SyncRun, UsageRecord
 from backend.models.users import AuthSession, Invite, Membership, RefreshToken, Role, User, Workspace
 
@@ -25,10 +33,14 @@ __all__ = [
     "AlertState",
     "AlertSweep",
     "AuthSession",
+    "BankAccount",
     "Base",
+    "Category",
     "Channel",
     "DailySpend",
     "DeliveryAttempt",
+    "ImportBatch",
+    "ImportFormat",
     "InstanceSettings",
     "Invite",
     "Membership",
@@ -39,6 +51,8 @@ __all__ = [
     "Role",
     "RuleChannel",
     "SyncRun",
+    "Transaction",
+    "TransactionRule",
     "UsageRecord",
     "User",
     "Workspace",

@@ -38,3 +38,7 @@ class ProviderAccount(IdMixin, TenantMixin, TimestampMixin, Base):
     # A worker's lease on the account: nobody else syncs it until the lease ends (renewed while working).
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Cursor-based sources (Plaid /transactions/sync): where the next sync starts; saved with the changes it covers.
+    sync_cursor: Mapped[str | None] = mapped_column(Text)
+    # What the source last said about the connection (SimpleFIN errors[], sanitized): shown on the account.
+    notices: Mapped[list[str] | None] = mapped_column(JSON)

@@ -54,6 +54,10 @@ class AlertRule(IdMixin, TimestampMixin, TenantMixin, Base):
     scope_account_id: Mapped[int | None] = mapped_column(ForeignKey("provider_accounts.id", ondelete="CASCADE"))
     scope_model: Mapped[str | None] = mapped_column(String(200))
     scope_project: Mapped[str | None] = mapped_column(String(200))
+    # Money budgets: spend of bank transactions in a category (and its children) and/or one bank account. A budget
+    # with either set counts transactions, not AI usage.
+    scope_category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    scope_bank_account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id", ondelete="CASCADE"))
     # Budgets: the period (in the workspace's timezone), amount and currency.
     period: Mapped[str | None] = mapped_column(String(10))
     amount: Mapped[Decimal | None] = mapped_column(Money)

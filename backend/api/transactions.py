@@ -1,0 +1,18 @@
+"""/api/bank-accounts, /api/transactions and /api/analytics: money accounts and their transactions."""
+
+from __future__ import annotations
+
+from flask_openapi3 import APIBlueprint, Tag
+
+from backend.api.context import tenant_guard
+from backend.api.responses import BEARER, COMMON_ERRORS
+
+bp = APIBlueprint(
+    "transactions",
+    __name__,
+    url_prefix="/api",
+    abp_responses=COMMON_ERRORS,
+    abp_tags=[Tag(name="transactions")],
+    abp_security=BEARER,
+)
+bp.before_request(tenant_guard())
