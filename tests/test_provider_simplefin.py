@@ -68,7 +68,7 @@ def test_kind_and_credential_form():
 
 def test_claim_once_then_a_second_claim_is_compromised(fake_banks: FakeBanks):
     token = fake_banks.setup_token()
-    stored = SimpleFinProvider({"setup_token": f"  {token}\n"}).exchange_credentials()
+    stored = SimpleFinProvider({"setup_token": f"  {token}\n"}).exchange_credentials(allow_private=True)
     assert set(stored) == {"access_url"}
     number = fake_banks.claimed(token)
     assert number is not None
@@ -79,7 +79,7 @@ def test_claim_once_then_a_second_claim_is_compromised(fake_banks: FakeBanks):
     assert "2 accounts" in make(stored["access_url"]).test_connection().message
 
     with pytest.raises(ProviderAuthError) as exc:
-        SimpleFinProvider({"setup_token": token}).exchange_credentials()
+        SimpleFinProvider({"setup_token": token}).exchange_credentials(allow_private=True)
     assert "already claimed" in exc.value.message and "compromised" in exc.value.message
     assert "new token" in exc.value.message
     password = stored["access_url"].split("@")[0].rsplit(":", 1)[1]
@@ -89,7 +89,7 @@ def test_claim_once_then_a_second_claim_is_compromised(fake_banks: FakeBanks):
 
 def test_an_access_url_already_stored_is_kept_without_a_request(fake_banks: FakeBanks):
     access = fake_banks.simplefin_access()
-    assert SimpleFinProvider({"access_url": access.url}).exchange_credentials() == {"access_url": access.url}
+    assert SimpleFinProvider({"access_url": access.url}).exchange_credentials(allow_private=True) == {"access_url": access.url}
     assert fake_banks.requests == []
 
 
@@ -104,7 +104,7 @@ def test_an_access_url_already_stored_is_kept_without_a_request(fake_banks: Fake
 )
 def test_a_setup_token_that_is_not_one_is_refused_before_any_request(fake_banks: FakeBanks, token: str):
     with pytest.raises(ProviderRequestError) as exc:
-        SimpleFinProvider({"setup_token": token}).exchange_credentials()
+        SimpleFinProvider({"setup_token": token}).exchange_credentials(allow_private=True)
     assert "setup token" in exc.value.message
     assert_no_secret(exc.value, token)
     assert fake_banks.requests == []
@@ -113,7 +113,7 @@ def test_a_setup_token_that_is_not_one_is_refused_before_any_request(fake_banks:
 def test_an_unknown_claim_is_a_request_error(fake_banks: FakeBanks):
     token = base64.b64encode(f"{fake_banks.simplefin_url}/claim/nope".encode()).decode()
     with pytest.raises(ProviderRequestError) as exc:
-        SimpleFinProvider({"setup_token": token}).exchange_credentials()
+        SimpleFinProvider({"setup_token": token}).exchange_credentials(allow_private=True)
     assert "404" in exc.value.message
 
 
@@ -325,11 +325,11 @@ def test_every_error_is_a_provider_error_without_the_setup_token(fake_banks: Fak
     token = fake_banks.setup_token()
     fake_banks.fail("simplefin", 500, path_contains="/claim/")
     with pytest.raises(ProviderError) as exc:
-        SimpleFinProvider({"setup_token": token}).exchange_credentials()
+        SimpleFinProvider({"setup_token": token}).exchange_credentials(allow_private=True)
     assert isinstance(exc.value, ProviderTransientError)
     assert_no_secret(exc.value, token, base64.b64decode(token).decode())
     # That claim did not reach the bridge's logic: the token still works once.
-    assert "access_url" in SimpleFinProvider({"setup_token": token}).exchange_credentials()
+    assert "access_url" in SimpleFinProvider({"setup_token": token}).exchange_credentials(allow_private=True)
 
 
 def test_an_access_has_its_own_credentials(fake_banks: FakeBanks):
@@ -339,3 +339,11 @@ def test_an_access_has_its_own_credentials(fake_banks: FakeBanks):
     mixed = second.url.replace(f"/bridge/{second.number}", f"/bridge/{first.number}")
     with pytest.raises(ProviderAuthError):
         make(mixed).test_connection()
+
+
+def test_a_claim_url_on_a_private_network_is_refused_unless_allowed(fake_banks: FakeBanks):
+    token = fake_banks.setup_token()
+    with pytest.raises(ProviderRequestError, match="loopback"):
+        SimpleFinProvider({"setup_token": token}).exchange_credentials()
+    assert fake_banks.requests == []  # refused before any request: the token is not spent
+    assert SimpleFinProvider({"setup_token": token}).exchange_credentials(allow_private=True)["access_url"]

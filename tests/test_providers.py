@@ -17,7 +17,7 @@ WINDOW = SyncWindow(dt.datetime(2026, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 1
 
 def test_registry_is_keyed_by_kind():
     assert PROVIDERS["demo"] is DemoProvider
-    assert set(PROVIDERS) == {"demo", "openai", "anthropic", "openrouter", "manual"}
+    assert set(PROVIDERS) == {"demo", "openai", "anthropic", "openrouter", "manual", "simplefin", "plaid"}
     assert get_provider("demo") is DemoProvider
     assert get_provider("nope") is None
     for kind, cls in PROVIDERS.items():

@@ -12,7 +12,7 @@ from backend.crypto import UNDECRYPTABLE_MESSAGE, Undecryptable, mask_secret
 from backend.db import utcnow
 from backend.errors import Invalid, NotFound
 from backend.models import ProviderAccount
-from backend.services import alert_marks
+from backend.services import alert_marks, instance_settings
 from integrations.providers import PROVIDERS, get_provider
 from integrations.providers.base import ConnectionResult, Provider, ProviderAuthError, ProviderError, Unavailable
 
@@ -79,11 +79,12 @@ def create_account(
     """Store a new account; its credentials are encrypted by the column type."""
     cls = provider_class(kind)
     _check_credentials(cls, credentials)
+    typed = {k: v.strip() for k, v in credentials.items() if v}
     account = ProviderAccount(
         workspace_id=workspace_id,
         kind=kind,
         name=name.strip() or cls.label,
-        credentials={k: v.strip() for k, v in credentials.items() if v},
+        credentials=_exchanged(session, cls, typed, config or {}),
         config=config or {},
         sync_interval_minutes=sync_interval_minutes,
         status="new",
@@ -94,6 +95,20 @@ def create_account(
     session.flush()
     log.info("account created id=%s kind=%s workspace=%s", account.id, kind, workspace_id)
     return account
+
+
+def _exchanged(
+    session: Session, cls: type[Provider], credentials: dict[str, Any], config: dict[str, Any]
+) -> dict[str, Any]:
+    """What to store of the typed credentials: a kind taking a one-time token (SimpleFIN) claims it now; a refusal
+    is the user's to fix (422 with the provider's words), and nothing is stored."""
+    allow_private = instance_settings.get_config(session=session).allow_private_webhooks
+    try:
+        return cls(credentials, config=config).exchange_credentials(allow_private=allow_private)
+    except ProviderError as exc:
+        raise Invalid(
+            exc.message, code="credentials_rejected", details=[{"loc": ["credentials"], "msg": exc.message}]
+        ) from None
 
 
 def update_account(*, session: Session, account: ProviderAccount, changes: dict[str, Any]) -> ProviderAccount:
@@ -109,14 +124,16 @@ def update_account(*, session: Session, account: ProviderAccount, changes: dict[
     if submitted is not None:
         cls = provider_class(account.kind)
         current = dict(account.credentials or {})
-        merged = dict(current)
+        declared = {f.name for f in cls.credential_fields}
+        # What an exchange stored in place of the form's fields (SimpleFIN's Access URL) gives way to new input.
+        merged = {k: v for k, v in current.items() if k in declared}
         for field_name, value in submitted.items():
             old = str(current.get(field_name, ""))
             if value is not None and not (old and value == mask_secret(old)):
                 merged[field_name] = value.strip() if isinstance(value, str) else value
         _check_credentials(cls, merged)
         if merged != current:
-            account.credentials = {k: v for k, v in merged.items() if v}
+            account.credentials = _exchanged(session, cls, {k: v for k, v in merged.items() if v}, account.config or {})
             # New credentials deserve a fresh chance: "needs attention" is cleared and a sync is due now.
             account.status = "new"
             account.last_error = None

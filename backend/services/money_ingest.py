@@ -22,7 +22,7 @@ from backend.money.transfers import find_transfers
 from backend.money.txn import Txn
 from backend.services import alert_marks
 from backend.services.categories import ensure_defaults, provider_category_key
-from integrations.records import BankAccountRecord, TransactionRecord, TransactionSync
+from integrations.records import BankAccountRecord, SyncWindow, TransactionRecord, TransactionSync
 
 T = TypeVar("T")
 CHUNK = 500
@@ -395,9 +395,13 @@ class SyncOutcome:
     transfers: int = 0
 
 
-def apply_sync(session: Session, account: ProviderAccount, sync: TransactionSync) -> SyncOutcome:
+def apply_sync(
+    session: Session, account: ProviderAccount, sync: TransactionSync, *, window: SyncWindow | None = None
+) -> SyncOutcome:
     """Apply a whole transaction sync (accounts, upserts, removals) and save its cursor, in the caller's
-    transaction: a cursor is never saved without the changes it covers."""
+    transaction: a cursor is never saved without the changes it covers. A window source (SimpleFIN) re-reads
+    WINDOW whole: its pending transactions there that it no longer lists have posted (under a new id) or
+    vanished, and are removed."""
     outcome = SyncOutcome()
     banks = upsert_bank_accounts(session, account, sync.accounts)
     outcome.accounts = len(sync.accounts)
@@ -421,10 +425,37 @@ def apply_sync(session: Session, account: ProviderAccount, sync: TransactionSync
         outcome.updated += stored.updated
         outcome.replaced_pending += stored.replaced_pending
         outcome.transfers += stored.transfers
+    if sync.cursor is None and window is not None:
+        outcome.removed += _drop_vanished_pending(session, list(banks.values()), sync, window)
     if sync.cursor is not None:
         account.sync_cursor = sync.cursor
     account.notices = list(sync.notices) or None
     return outcome
+
+
+def _drop_vanished_pending(
+    session: Session, banks: Sequence[BankAccount], sync: TransactionSync, window: SyncWindow
+) -> int:
+    seen = {(r.account_external_id, r.external_id) for r in sync.upserted}
+    start = window.start.date()
+    removed = 0
+    for bank in banks:
+        rows = session.scalars(
+            select(Transaction).where(
+                Transaction.bank_account_id == bank.id,
+                Transaction.pending.is_(True),
+                Transaction.posted_on >= start,
+            )
+        ).all()
+        gone = [r for r in rows if (bank.external_id, r.external_id) not in seen]
+        _unpair(session, gone)
+        for row in gone:
+            session.delete(row)
+        removed += len(gone)
+    if removed:
+        session.flush()
+        alert_marks.mark(session, [banks[0].workspace_id])
+    return removed
 
 
 def delete_import(session: Session, import_id: int) -> int:

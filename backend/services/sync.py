@@ -14,16 +14,19 @@ from backend.config import SyncSettings
 from backend.db import Database, utcnow
 from backend.errors import Conflict
 from backend.models import ProviderAccount, SyncRun
-from backend.services import accounts, instance_settings
+from backend.services import accounts, instance_settings, money_ingest
 from backend.services.ingest import ingest
 from backend.services.instance_settings import SyncIntervals
 from backend.services.pricing import EMPTY_PRICES, PriceTable, load_overrides
+from integrations.providers import get_provider
 from integrations.providers.base import Provider, ProviderCategory, ProviderError
-from integrations.records import SyncWindow, UsageBatch
+from integrations.records import SyncWindow, TransactionSync, UsageBatch
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=6)
+# Money accounts re-read this many days: a pending card payment posts days later, often under a new id.
+MONEY_LOOKBACK_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Claimed:
     interval: dt.timedelta  # until the next sync after a success (read at claim time: settings rarely change)
     provider: Provider = field(repr=False, compare=False)
     prices: PriceTable = field(repr=False, compare=False, default=EMPTY_PRICES)  # admin overrides, per claim
+    cursor: str | None = None  # cursor-based money sources (Plaid): where this sync starts
 
 
 def _due(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
@@ -121,7 +125,16 @@ def claim_due(
     prices = load_overrides(session=session)
     claimed = [
         Claimed(
-            a.id, a.workspace_id, a.kind, run.id, window, now, _interval(intervals, a), _provider(a, base_urls), prices
+            a.id,
+            a.workspace_id,
+            a.kind,
+            run.id,
+            window,
+            now,
+            _interval(intervals, a),
+            _provider(a, base_urls),
+            prices,
+            a.sync_cursor,
         )
         for a, run, window in zip(won, runs, windows, strict=True)
     ]
@@ -175,11 +188,16 @@ def request_sync(*, session: Session, account: ProviderAccount) -> dt.datetime:
 
 
 def sync_window(account: ProviderAccount, config: SyncSettings, now: dt.datetime) -> SyncWindow:
-    """First sync: the backfill period. Later: from the watermark minus the lookback (providers revise)."""
+    """First sync: the backfill period. Later: from the watermark minus the lookback (providers revise; banks
+    post pending transactions days later, under new ids, so money accounts look further back)."""
     if account.synced_until is None:
         start = now - dt.timedelta(days=config.backfill_days)
     else:
-        start = min(account.synced_until, now) - dt.timedelta(days=config.lookback_days)
+        lookback = config.lookback_days
+        cls = get_provider(account.kind)
+        if cls is not None and cls.category == ProviderCategory.MONEY:
+            lookback = max(lookback, MONEY_LOOKBACK_DAYS)
+        start = min(account.synced_until, now) - dt.timedelta(days=lookback)
     start = start.replace(hour=0, minute=0, second=0, microsecond=0)
     return SyncWindow(start, now)
 
@@ -263,6 +281,8 @@ def sync_account(*, db: Database, claimed: Claimed, worker: str, config: SyncSet
             if _renewed(session, account_id, worker, lease) is None:
                 _end_run(session, run_id, progress, None, "another worker took over this account (the lease lapsed)")
                 return None
+    if claimed.provider.category == ProviderCategory.MONEY:
+        return _sync_money(db=db, claimed=claimed, worker=worker, lease=lease, progress=progress)
     held: UsageBatch | None = None
     error: ProviderError | None = None
     message: str | None = None
@@ -285,6 +305,47 @@ def sync_account(*, db: Database, claimed: Claimed, worker: str, config: SyncSet
         if held is not None:
             # Complete on its own even when a later page failed: keep it (the watermark says how far it goes).
             progress.records += _store(session, account, held, claimed.prices)
+        status = _end_run(session, run_id, progress, error, message)
+        _finish(account, claimed.interval, error, message)
+        log.info(
+            "sync account=%s kind=%s status=%s records=%s%s",
+            account_id,
+            account.kind,
+            status,
+            progress.records,
+            f" error_kind={error.kind}" if error else (" error_kind=internal" if message else ""),
+        )
+        return status
+
+
+def _sync_money(*, db: Database, claimed: Claimed, worker: str, lease: dt.timedelta, progress: _Progress) -> str:
+    """A bank connection's sync: fetch everything (all pages of a cursor source, all windows of a window source),
+    then apply it, save the cursor, close the run and set the status in one transaction."""
+    account_id, run_id = claimed.account_id, claimed.run_id
+    fetched: TransactionSync | None = None
+    error: ProviderError | None = None
+    message: str | None = None
+    try:
+        fetched = claimed.provider.fetch_transactions(claimed.window, claimed.cursor)
+    except ProviderError as exc:
+        error = exc
+    except Exception:
+        log.exception("sync of account %s failed unexpectedly", account_id)
+        message = "internal error while syncing; see the worker log"
+    with db.system_session() as session:
+        account = _renewed(session, account_id, worker, lease)
+        if account is None:
+            _end_run(session, run_id, progress, None, "another worker took over this account (the lease lapsed)")
+            return "failed"
+        if fetched is not None:
+            try:
+                with session.begin_nested():  # the changes and the cursor together, or neither
+                    outcome = money_ingest.apply_sync(session, account, fetched, window=claimed.window)
+                progress.records = outcome.added + outcome.updated + outcome.removed
+                account.synced_until = max(account.synced_until or claimed.window.end, claimed.window.end)
+            except Exception:
+                log.exception("storing the transactions of account %s failed", account_id)
+                message = "internal error while storing transactions; see the worker log"
         status = _end_run(session, run_id, progress, error, message)
         _finish(account, claimed.interval, error, message)
         log.info(

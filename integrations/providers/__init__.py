@@ -8,6 +8,8 @@ from integrations.providers.demo import DemoProvider
 from integrations.providers.manual import ManualProvider
 from integrations.providers.openai import OpenAIProvider
 from integrations.providers.openrouter import OpenRouterProvider
+from integrations.providers.plaid import PlaidProvider
+from integrations.providers.simplefin import SimpleFinProvider
 
 # Explicit on purpose: adding a provider is one module plus one line here, and nothing registers itself.
 PROVIDERS: dict[str, type[Provider]] = {
@@ -16,6 +18,8 @@ PROVIDERS: dict[str, type[Provider]] = {
     AnthropicProvider.kind: AnthropicProvider,
     OpenRouterProvider.kind: OpenRouterProvider,
     ManualProvider.kind: ManualProvider,
+    SimpleFinProvider.kind: SimpleFinProvider,
+    PlaidProvider.kind: PlaidProvider,
 }
 
 

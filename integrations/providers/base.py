@@ -138,9 +138,10 @@ class Provider:
         """Yield WINDOW's usage in batches, in time order; each batch says up to when the data is complete."""
         raise NotImplementedError
 
-    def exchange_credentials(self) -> dict[str, str]:
+    def exchange_credentials(self, *, allow_private: bool = False) -> dict[str, str]:
         """The credentials to store, from the ones the user typed: by default the same; a kind whose form takes a
-        one-time token (SimpleFIN's setup token) trades it here for the lasting secret. Raises ProviderError."""
+        one-time token (SimpleFIN's setup token) trades it here for the lasting secret, refusing URLs that reach
+        private networks unless ALLOW_PRIVATE. Raises ProviderError."""
         return {k: str(v) for k, v in self.credentials.items()}
 
     def fetch_transactions(self, window: SyncWindow, cursor: str | None) -> TransactionSync:

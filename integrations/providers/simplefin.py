@@ -68,6 +68,20 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def strip_userinfo(url: str) -> str:
+    """URL without its user and password (for checks and messages)."""
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(username=None, password=None))
+
+
+def _check_reachable(url: str, allow_private: bool) -> None:
+    """Refuse a user-given URL that reaches a private, loopback, link-local or metadata address."""
+    try:
+        http.check_outbound_url(url, allow_private=allow_private)
+    except http.UnsafeURLError as exc:
+        raise ProviderRequestError(f"{LABEL}: the token's URL is refused ({exc}).") from None
+
+
 def sanitize(message: str, *, hide: tuple[str, ...] = ()) -> str:
     """A bridge's message made safe to show: no control characters, no URL with credentials, none of HIDE,
     at most 300 characters."""
@@ -245,14 +259,16 @@ class SimpleFinProvider(Provider):
     )
 
     # ------------------------------------------------------------------------------------------ credentials
-    def exchange_credentials(self) -> dict[str, str]:
-        """Claim the setup token for its Access URL (or keep an Access URL already stored)."""
+    def exchange_credentials(self, *, allow_private: bool = False) -> dict[str, str]:
+        """Claim the setup token for its Access URL (or keep an Access URL already stored). The claim URL comes
+        from the user: like a webhook URL, it may not reach private networks unless the admin allows it."""
         existing = str(self.credentials.get("access_url") or "").strip()
         if existing:
             parse_access_url(existing)
             return {"access_url": existing}
         token = self.require_credential("setup_token", "Paste the setup token from the SimpleFIN Bridge.")
         claim_url = decode_setup_token(token)
+        _check_reachable(claim_url, allow_private)
         with http.build_client(base_url="", headers={"Accept": "*/*"}, transport=self.transport) as client:
             try:
                 # Never retried: a claim that reached the bridge spends the token even if the answer is lost.
@@ -282,6 +298,7 @@ class SimpleFinProvider(Provider):
             raise ProviderMalformedError(
                 f"{LABEL} answered the claim with something that is not an Access URL."
             ) from None
+        _check_reachable(strip_userinfo(access_url), allow_private)
         return {"access_url": access_url}
 
     def _access(self) -> tuple[str, str, str, str]:
