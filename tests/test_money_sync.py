@@ -142,3 +142,17 @@ def test_simplefin_quota_429_backs_off(world: Any) -> None:
         assert stored.status == "failing" and "quota" in (stored.last_error or "").lower()
         assert stored.next_sync_at > dt.datetime.now(dt.UTC) + dt.timedelta(hours=5)  # the 6-hour interval, not now
     assert len(fake.requests_for("simplefin", "/accounts")) == 1
+
+
+def test_simplefin_pending_only_when_asked(world: Any) -> None:
+    app, api, token, fake = world
+    setup = fake.setup_token()
+    account = _add(api, token, "simplefin", {"setup_token": setup}, config={"include_pending": True}).get_json()
+    _sync(app)
+    with app.extensions["spendwatch"].db.system_session() as s:
+        run = s.scalars(select(SyncRun).where(SyncRun.account_id == account["id"])).one()
+        window = (run.window_start, run.window_end)
+    expected = fake.simplefin_expected(fake.claimed(setup), *window, pending=True)
+    rows = _stored(app, account["id"])
+    assert set(rows) == set(expected.ids) and any(t.pending for t in rows.values())
+    assert all(r.query.get("pending") == ["1"] for r in fake.requests_for("simplefin", "/accounts"))

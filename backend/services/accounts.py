@@ -157,7 +157,7 @@ def provider_for(account: ProviderAccount, base_urls: dict[str, str] | None = No
         return Unavailable(ProviderAuthError(UNDECRYPTABLE_MESSAGE))
     cls = provider_class(account.kind)
     base_url = (account.config or {}).get("base_url") or (base_urls or {}).get(account.kind)
-    return cls(account.credentials, base_url=base_url)
+    return cls(account.credentials, base_url=base_url, config=account.config or {})
 
 
 def check_connection(
