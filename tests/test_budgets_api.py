@@ -51,7 +51,14 @@ def test_create_with_defaults_then_read_patch_delete(api: Api, ctx: dict[str, An
         "actual",
     )
     assert b["thresholds"] == [{"type": "percent", "value": v} for v in ("50", "80", "100")]
-    assert b["scope"] == {"provider": None, "account_id": None, "model": None, "project": None}
+    assert b["scope"] == {
+        "provider": None,
+        "account_id": None,
+        "model": None,
+        "project": None,
+        "category_id": None,
+        "bank_account_id": None,
+    }
     assert [(s["key"], s["level"], s["state"]) for s in b["status"]["thresholds"]] == [
         ("actual:50%", "250.00", "ok"),
         ("actual:80%", "400.00", "ok"),

@@ -60,6 +60,8 @@ def _budget_out(rule: AlertRule, channels: list[int]) -> schemas.BudgetOut:
             account_id=rule.scope_account_id,
             model=rule.scope_model,
             project=rule.scope_project,
+            category_id=rule.scope_category_id,
+            bank_account_id=rule.scope_bank_account_id,
         ),
         period=rule.period or "month",
         week_start=WEEKDAYS[rule.week_start or 0],
@@ -106,6 +108,22 @@ def create_budget(body: schemas.BudgetIn) -> Response:
     )
     session.commit()
     return json_response(_budget_detail(rule), 201)
+
+
+@bp.post("/budgets/check", responses={200: schemas.AffordOut})
+def check_budgets(body: schemas.AffordIn) -> Response:
+    """Can I afford this? Whether spending `amount` in a category (and/or from a bank account) fits the money
+    budgets covering it, what remains, and which thresholds it would cross. Nothing is stored."""
+    result = budgets.afford(
+        session=db(),
+        workspace_id=current_actor().workspace_id,
+        category_id=body.category_id,
+        bank_account_id=body.bank_account_id,
+        amount=body.amount,
+        currency=body.currency,
+        now=utcnow(),
+    )
+    return json_response(schemas.AffordOut(**result))
 
 
 @bp.get("/budgets/<int:rule_id>", responses={200: schemas.BudgetDetail})

@@ -243,6 +243,8 @@ def _regex(value: object, loc: str) -> str:
         _compile(value)
     except re.error as exc:
         raise RuleError(loc, f"invalid regular expression: {exc}") from None
+    except (OverflowError, RecursionError):  # a{99999999999}, or nesting deeper than the compiler allows
+        raise RuleError(loc, "invalid regular expression: a repetition count or nesting is too large") from None
     if _NESTED_REPEAT.search(value):
         raise RuleError(loc, "a repeated group containing a repetition, like (a+)+, can take exponential time")
     return value

@@ -32,12 +32,25 @@ class ThresholdIn(RequestModel):
 
 
 class ScopeIn(RequestModel):
-    """Omitted fields mean any: the whole workspace when all are omitted."""
+    """Omitted fields mean any: the whole workspace's AI spend when all are omitted. `category_id` and/or
+    `bank_account_id` make it a money budget: spend of bank transactions (not to be mixed with the AI fields)."""
 
     provider: str | None = Field(None, min_length=1, max_length=32)
     account_id: PositiveId | None = None
     model: str | None = Field(None, min_length=1, max_length=200)
     project: str | None = Field(None, min_length=1, max_length=200)
+    category_id: PositiveId | None = Field(None, description="money budget: a category (and its subcategories)")
+    bank_account_id: PositiveId | None = Field(None, description="money budget: one bank account")
+
+    @model_validator(mode="after")
+    def _one_kind_of_spend(self) -> ScopeIn:
+        money = self.category_id is not None or self.bank_account_id is not None
+        if money and any(v is not None for v in (self.provider, self.account_id, self.model, self.project)):
+            raise ValueError(
+                "a budget counts AI spend (provider, account, model, project) or bank spending "
+                "(category, bank account), not both"
+            )
+        return self
 
 
 def _unique_thresholds(value: list[ThresholdIn] | None) -> list[ThresholdIn] | None:
@@ -100,6 +113,8 @@ class ScopeOut(BaseModel):
     account_id: int | None
     model: str | None
     project: str | None
+    category_id: int | None = None
+    bank_account_id: int | None = None
 
 
 class BudgetOut(BaseModel):
@@ -210,3 +225,47 @@ class AlertPage(BaseModel):
 class AlertDetail(AlertOut):
     payload: dict[str, Any]
     deliveries: list[NotificationOut]
+
+
+class AffordIn(RequestModel):
+    """Can I afford AMOUNT in this category (and bank account) without breaking a budget?"""
+
+    category_id: PositiveId | None = None
+    bank_account_id: PositiveId | None = None
+    amount: Amount
+    currency: Currency = "USD"
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> AffordIn:
+        if self.category_id is None and self.bank_account_id is None:
+            raise ValueError("give a category_id, a bank_account_id or both")
+        return self
+
+
+class CrossingOut(BaseModel):
+    key: str
+    type: Literal["percent", "absolute"]
+    value: str
+    basis: Literal["actual", "forecast"]
+    level: Decimal
+
+
+class AffordBudgetOut(BaseModel):
+    id: int
+    name: str
+    period: PeriodOut
+    amount: Decimal
+    spent: Decimal
+    remaining: Decimal = Field(description="before the purchase (never below 0)")
+    remaining_after: Decimal = Field(description="after the purchase (negative: over budget)")
+    percent_after: Decimal
+    fits: bool
+    would_cross: list[CrossingOut] = Field(description="thresholds now ok that the purchase would make fire")
+
+
+class AffordOut(BaseModel):
+    fits: bool = Field(description="true when no budget covering it would go over")
+    amount: Decimal
+    currency: str
+    budgets: list[AffordBudgetOut]
+    message: str

@@ -6,32 +6,19 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.models import AlertRule, DailySpend, ProviderAccount, Workspace
+from backend.services import money_budgets
+from backend.services.amounts import cents, money
 from backend.services.forecast import project, run_rate_window
 from backend.services.periods import Period, current_period
 
-CENT = Decimal("0.01")
 TOP_N = 3
-
-
-def money(value: Any) -> Decimal:
-    """A database sum as a Decimal (SQLite hands NUMERIC sums back as floats: go through their repr)."""
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
-
-
-def cents(value: Decimal) -> str:
-    """Money for messages and JSON: a string with two decimals."""
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -62,6 +49,8 @@ def _scope_join(lo: dt.date, hi: dt.date) -> ColumnElement[bool]:
     return and_(
         d.workspace_id == r.workspace_id,
         d.currency == r.currency,
+        r.scope_category_id.is_(None),  # money budgets count transactions, not AI usage
+        r.scope_bank_account_id.is_(None),
         or_(r.scope_provider.is_(None), d.provider == r.scope_provider),
         or_(r.scope_account_id.is_(None), d.account_id == r.scope_account_id),
         or_(r.scope_model.is_(None), d.model == r.scope_model),
@@ -71,7 +60,7 @@ def _scope_join(lo: dt.date, hi: dt.date) -> ColumnElement[bool]:
     )
 
 
-def _group_filter(
+def group_filter(
     period: str, timezone: str, week_start: int, workspace_ids: Collection[int] | None, rule_ids: Sequence[int] | None
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
@@ -144,26 +133,34 @@ def figures(
         .select_from(r)
         .join(Workspace, Workspace.id == r.workspace_id)
         .outerjoin(d, _scope_join(min(period.start, w0), period.end))
-        .where(*_group_filter(period_name, timezone, week_start, workspace_ids, rule_ids))
+        .where(*group_filter(period_name, timezone, week_start, workspace_ids, rule_ids))
         .group_by(r.id)
     )
     out: dict[int, Figures] = {}
     for rule_id, spent_sum, window_sum in session.execute(stmt):
         s = money(spent_sum)
         out[rule_id] = Figures(s, project(spent=s, window_spend=money(window_sum), period=period))
+    conditions = group_filter(period_name, timezone, week_start, workspace_ids, rule_ids)
+    for rule_id, (spent_sum, window_sum, due) in money_budgets.sums(session, conditions, period, (w0, w1)).items():
+        out[rule_id] = Figures(spent_sum, project(spent=spent_sum, window_spend=window_sum, period=period) + due)
     return period, out
 
 
 def top_contributors(
     *, session: Session, key: tuple[str, str, int], period: Period, rule_ids: Sequence[int]
 ) -> dict[int, list[dict[str, str]]]:
-    """The TOP_N models and TOP_N accounts of each rule's scope in PERIOD (two grouped queries for all RULE_IDS)."""
+    """The TOP_N models and TOP_N accounts of each rule's scope in PERIOD (two grouped queries for all RULE_IDS);
+    for money budgets, the top merchants and categories."""
     out: dict[int, list[dict[str, str]]] = defaultdict(list)
     if not rule_ids:
         return out
     period_name, timezone, week_start = key
+    conditions = group_filter(period_name, timezone, week_start, None, rule_ids)
+    for rule_id, found in money_budgets.top_contributors(session, conditions, period, TOP_N).items():
+        out[rule_id].extend({"dimension": dim, "name": name, "cost": cents(total)} for dim, name, total in found)
+    period_name, timezone, week_start = key
     r, d = AlertRule, DailySpend
-    base = _group_filter(period_name, timezone, week_start, None, rule_ids)
+    base = group_filter(period_name, timezone, week_start, None, rule_ids)
     cost = func.sum(d.cost)
     for dimension, column, label in (
         ("model", d.model, d.model),

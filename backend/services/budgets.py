@@ -6,12 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.db import rls_bypass
 from backend.errors import Invalid, NotFound
-from backend.models import AlertRule, AlertState, ProviderAccount, Workspace
+from backend.models import AlertRule, AlertState, BankAccount, Category, ProviderAccount, Workspace
 from backend.services import rule_channels
 from backend.services.alerting import BASES, DEFAULT_THRESHOLDS, threshold_key, threshold_level, threshold_value
 from backend.services.budget_spend import cents, figures, group_key, load_budgets
@@ -20,18 +20,27 @@ from backend.services.periods import WEEKDAYS
 KIND = "budget"
 
 
-def _check_account(session: Session, workspace_id: int, account_id: int | None) -> None:
-    if account_id is None:
-        return
-    found = session.scalar(
-        select(ProviderAccount.id).where(ProviderAccount.id == account_id, ProviderAccount.workspace_id == workspace_id)
-    )
-    if found is None:
-        # The same answer for another workspace's account as for one that never existed.
-        raise Invalid(
-            "scope.account_id is not an account of this workspace.",
-            details=[{"loc": ["scope", "account_id"], "msg": "unknown account", "type": "unknown_account"}],
-        )
+# Scope fields that name a row of the workspace: (model, what it is called in messages).
+SCOPE_ROWS: dict[str, tuple[type[ProviderAccount] | type[Category] | type[BankAccount], str]] = {
+    "account_id": (ProviderAccount, "account"),
+    "category_id": (Category, "category"),
+    "bank_account_id": (BankAccount, "bank account"),
+}
+
+
+def _check_scope(session: Session, workspace_id: int, scope: dict[str, Any] | None) -> None:
+    """Every id in SCOPE names a row of this workspace (another workspace's row gets the same answer as none)."""
+    for field, (model, label) in SCOPE_ROWS.items():
+        value = (scope or {}).get(field)
+        if value is None:
+            continue
+        found = session.scalar(select(model.id).where(model.id == value, model.workspace_id == workspace_id))
+        if found is None:
+            kind = "unknown_" + label.replace(" ", "_")
+            raise Invalid(
+                f"scope.{field} is not a {label} of this workspace.",
+                details=[{"loc": ["scope", field], "msg": f"unknown {label}", "type": kind}],
+            )
 
 
 def _thresholds(items: list[dict[str, Any]] | None) -> list[dict[str, str]]:
@@ -46,6 +55,8 @@ def _apply_changes(rule: AlertRule, data: dict[str, Any]) -> None:
         rule.scope_account_id = scope.get("account_id")
         rule.scope_model = scope.get("model")
         rule.scope_project = scope.get("project")
+        rule.scope_category_id = scope.get("category_id")
+        rule.scope_bank_account_id = scope.get("bank_account_id")
     for name in ("name", "period", "amount", "currency", "muted", "notify_on_resolve"):
         if data.get(name) is not None:
             setattr(rule, name, data[name])
@@ -82,7 +93,7 @@ def get_budget(*, session: Session, workspace_id: int, rule_id: int) -> AlertRul
 
 def create_budget(*, session: Session, workspace_id: int, data: dict[str, Any]) -> AlertRule:
     """Validate the references (account, channels) and store a budget with its channels."""
-    _check_account(session, workspace_id, (data.get("scope") or {}).get("account_id"))
+    _check_scope(session, workspace_id, data.get("scope"))
     rule_channels.check_channels(session, workspace_id, data.get("channels") or [])
     rule = AlertRule(workspace_id=workspace_id, kind=KIND, params={})
     _apply_changes(rule, data)
@@ -96,7 +107,7 @@ def create_budget(*, session: Session, workspace_id: int, data: dict[str, Any]) 
 def update_budget(*, session: Session, rule: AlertRule, changes: dict[str, Any]) -> AlertRule:
     """Change a budget; scope, thresholds and channels are replaced when given."""
     if "scope" in changes:
-        _check_account(session, rule.workspace_id, (changes["scope"] or {}).get("account_id"))
+        _check_scope(session, rule.workspace_id, changes["scope"])
     if changes.get("channels") is not None:
         rule_channels.check_channels(session, rule.workspace_id, changes["channels"])
     _apply_changes(rule, changes)
@@ -160,3 +171,93 @@ def status(*, session: Session, rule: AlertRule, now: dt.datetime) -> dict[str, 
         "forecast": fig.forecast,
         "thresholds": thresholds,
     }
+
+
+def _cents(value: Decimal) -> Decimal:
+    return Decimal(cents(value))
+
+
+def covering(
+    *, session: Session, workspace_id: int, category_id: int | None, bank_account_id: int | None, currency: str
+) -> list[AlertRule]:
+    """The money budgets a purchase in CATEGORY_ID (from BANK_ACCOUNT_ID) would count against."""
+    _check_scope(session, workspace_id, {"category_id": category_id, "bank_account_id": bank_account_id})
+    categories: set[int | None] = {None}
+    if category_id is not None:
+        parent = session.scalar(select(Category.parent_id).where(Category.id == category_id))
+        categories |= {category_id, parent}
+    rules = session.scalars(
+        select(AlertRule)
+        .where(
+            AlertRule.workspace_id == workspace_id,
+            AlertRule.kind == KIND,
+            AlertRule.currency == currency,
+            or_(AlertRule.scope_category_id.is_not(None), AlertRule.scope_bank_account_id.is_not(None)),
+        )
+        .order_by(AlertRule.id)
+    ).all()
+    return [
+        r
+        for r in rules
+        # A budget on a category covers it and its subcategories; on an account, what is paid from it.
+        if r.scope_category_id in categories
+        and (r.scope_bank_account_id is None or r.scope_bank_account_id == bank_account_id)
+        and (r.scope_category_id is not None or bank_account_id is not None)
+    ]
+
+
+def afford(
+    *,
+    session: Session,
+    workspace_id: int,
+    category_id: int | None,
+    bank_account_id: int | None,
+    amount: Decimal,
+    currency: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Whether spending AMOUNT fits every budget covering it: remaining before and after, and the thresholds it
+    would make fire (actual spend, and forecast for budgets with a forecast basis)."""
+    results = []
+    for rule in covering(
+        session=session,
+        workspace_id=workspace_id,
+        category_id=category_id,
+        bank_account_id=bank_account_id,
+        currency=currency,
+    ):
+        figures_now = status(session=session, rule=rule, now=now)
+        spent, forecast, budget = figures_now["spent"], figures_now["forecast"], Decimal(rule.amount or 0)
+        before = {"actual": spent, "forecast": forecast}
+        after = {"actual": spent + amount, "forecast": forecast + amount}
+        # Crossed by this purchase: below the level now (whatever the last evaluation recorded), at or above after.
+        crossing = [
+            {k: t[k] for k in ("key", "type", "value", "basis", "level")}
+            for t in figures_now["thresholds"]
+            if before[t["basis"]] < t["level"] <= after[t["basis"]]
+        ]
+        results.append(
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "period": figures_now["period"],
+                "amount": _cents(budget),
+                "spent": _cents(spent),
+                "remaining": _cents(figures_now["remaining"]),
+                "remaining_after": _cents(budget - after["actual"]),
+                "percent_after": (after["actual"] * 100 / budget).quantize(Decimal("0.1"))
+                if budget > 0
+                else Decimal(0),
+                "fits": after["actual"] <= budget,
+                "would_cross": crossing,
+            }
+        )
+    fits = all(r["fits"] for r in results)
+    if not results:
+        message = "No budget covers this; nothing to break."
+    elif fits:
+        message = "It fits every budget that covers it."
+    else:
+        over = [r["name"] for r in results if not r["fits"]]
+        message = f"It would go over: {', '.join(over)}."
+    return {"fits": fits, "amount": amount, "currency": currency, "budgets": results, "message": message}
