@@ -89,7 +89,9 @@ def test_claim_once_then_a_second_claim_is_compromised(fake_banks: FakeBanks):
 
 def test_an_access_url_already_stored_is_kept_without_a_request(fake_banks: FakeBanks):
     access = fake_banks.simplefin_access()
-    assert SimpleFinProvider({"access_url": access.url}).exchange_credentials(allow_private=True) == {"access_url": access.url}
+    assert SimpleFinProvider({"access_url": access.url}).exchange_credentials(allow_private=True) == {
+        "access_url": access.url
+    }
     assert fake_banks.requests == []
 
 
