@@ -8,6 +8,7 @@ this test until someone decides how it is isolated.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,15 @@ import pytest
 from backend.models import AlertEvent
 from tests.conftest import Api
 
+MONEY_LISTS = (
+    "/api/bank-accounts",
+    "/api/bank-accounts/balances",
+    "/api/transactions",
+    "/api/categories",
+    "/api/rules",
+    "/api/imports",
+    "/api/import-formats",
+)
 ROLE_RANK = {"viewer": 0, "member": 1, "admin": 2, "owner": 3}
 ROLES = ("owner", "admin", "member", "viewer")  # the roles of A's members that probe B
 MISSING_ID = 2**31 - 1  # the largest id the path schemas accept, never used by these tests
@@ -93,6 +103,30 @@ COLLECTIONS: dict[tuple[str, str], str] = {
         "/api/usage/export",
         "GET",
     ): "reads the caller's workspace only (test_usage_api.py::test_other_workspaces_usage_is_invisible)",
+    # Money accounts: lists and creations act in the caller's workspace; ids of B in a body or filter are 422 or
+    # match nothing (each module's tests), and the lists are checked below (test_lists_of_members_of_a_never_show_b).
+    ("/api/bank-accounts", "GET"): "lists the caller's workspace's bank accounts only (checked below)",
+    ("/api/bank-accounts", "POST"): "creates in the caller's workspace; addresses nothing of B",
+    ("/api/bank-accounts/balances", "GET"): "the caller's workspace's balances only (checked below)",
+    ("/api/transactions", "GET"): "the caller's workspace's transactions only; B's ids as filters match nothing",
+    ("/api/transactions", "POST"): "creates in the caller's workspace; B's bank account/category are 422",
+    ("/api/transactions/export", "GET"): "exports the caller's workspace's transactions only",
+    ("/api/analytics/spending-by-category", "GET"): "aggregates the caller's workspace only",
+    ("/api/analytics/income-expense", "GET"): "aggregates the caller's workspace only",
+    ("/api/analytics/top-merchants", "GET"): "aggregates the caller's workspace only",
+    ("/api/categories", "GET"): "the caller's workspace's categories only (checked below)",
+    ("/api/categories", "POST"): "creates in the caller's workspace; B's parent category is 422",
+    ("/api/rules", "GET"): "the caller's workspace's rules only (checked below)",
+    ("/api/rules", "POST"): "creates in the caller's workspace; B's categories/accounts are 422",
+    ("/api/rules/test", "POST"): "tests an unsaved rule on the caller's workspace's transactions",
+    ("/api/rules/reorder", "POST"): "reorders the caller's rules; B's rule ids are 422 (test_rules_api.py)",
+    ("/api/rules/apply", "POST"): "re-categorizes the caller's workspace; B's rule ids are 422 (test_rules_api.py)",
+    ("/api/recurring", "GET"): "streams of the caller's workspace's transactions only",
+    ("/api/recurring/upcoming", "GET"): "upcoming charges of the caller's workspace only",
+    ("/api/imports", "GET"): "the caller's workspace's imports only (checked below)",
+    ("/api/imports", "POST"): "imports into the caller's workspace; B's bank account is 422 (test_imports_api.py)",
+    ("/api/import-formats", "GET"): "the caller's workspace's formats only (checked below)",
+    ("/api/budgets/check", "POST"): "checks the caller's workspace's budgets; B's category/account is 422",
 }
 
 # Tenant routes that address a resource by id: each is sent with B's ids and must answer 404.
@@ -132,6 +166,27 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("/api/budgets/<rule_id>", "PATCH"): Probe("member", {"name": "hijack", "muted": True}),
     ("/api/budgets/<rule_id>", "DELETE"): Probe("member"),
     ("/api/alerts/<alert_id>", "GET"): Probe("viewer"),
+    ("/api/bank-accounts/<bank_account_id>", "GET"): Probe("viewer"),
+    ("/api/bank-accounts/<bank_account_id>", "PATCH"): Probe("member", {"name": "hijack"}),
+    ("/api/bank-accounts/<bank_account_id>", "DELETE"): Probe("member"),
+    ("/api/transactions/<transaction_id>", "GET"): Probe("viewer"),
+    ("/api/transactions/<transaction_id>", "PATCH"): Probe("member", {"notes": "hijack", "excluded": True}),
+    ("/api/transactions/<transaction_id>", "DELETE"): Probe("member"),
+    ("/api/transactions/<transaction_id>/unpair", "POST"): Probe("member"),
+    ("/api/transactions/<transaction_id>/pair", "POST"): Probe("member", {"peer_id": 1}),
+    ("/api/categories/<category_id>", "PATCH"): Probe("member", {"name": "hijack"}),
+    ("/api/categories/<category_id>", "DELETE"): Probe("member"),
+    ("/api/rules/<txn_rule_id>", "PATCH"): Probe("member", {"name": "hijack", "enabled": False}),
+    ("/api/rules/<txn_rule_id>", "DELETE"): Probe("member"),
+    ("/api/rules/<txn_rule_id>/test", "POST"): Probe("member"),
+    ("/api/imports/<import_id>", "GET"): Probe("viewer"),
+    ("/api/imports/<import_id>", "DELETE"): Probe("member"),
+    ("/api/imports/<import_id>/preview", "POST"): Probe("member"),
+    ("/api/imports/<import_id>/commit", "POST"): Probe("member"),
+    ("/api/imports/<import_id>/undo", "POST"): Probe("member"),
+    ("/api/imports/<import_id>/save-format", "POST"): Probe("member", {"name": "hijack"}),
+    ("/api/import-formats/<format_id>", "PATCH"): Probe("member", {"name": "hijack"}),
+    ("/api/import-formats/<format_id>", "DELETE"): Probe("member"),
 }
 
 PARAM_KINDS = (
@@ -143,6 +198,12 @@ PARAM_KINDS = (
     "alert_id",
     "channel_id",
     "notification_id",
+    "bank_account_id",
+    "transaction_id",
+    "category_id",
+    "txn_rule_id",
+    "import_id",
+    "format_id",
 )
 
 
@@ -183,6 +244,7 @@ class World:
     b_alert: int = 0  # an alert event of B (/api/alerts)
     b_channel: int = 0  # an email channel of B (/api/channels)
     b_notification: int = 0  # the notification of B's test send (/api/notifications)
+    b_money: dict[str, int] = field(default_factory=dict)  # B's bank account, transaction, category, rule, import…
 
     def b_ids(self) -> dict[str, int]:
         return {
@@ -194,6 +256,7 @@ class World:
             "alert_id": self.b_alert,
             "channel_id": self.b_channel,
             "notification_id": self.b_notification,
+            **self.b_money,
         }
 
     def b_snapshot(self) -> dict[str, Any]:
@@ -208,6 +271,9 @@ class World:
             f"/api/alert-rules/{self.b_rule}",
             f"/api/channels/{self.b_channel}",
             f"/api/channels/{self.b_channel}/deliveries",
+            *MONEY_LISTS,
+            f"/api/transactions/{self.b_money['transaction_id']}",
+            f"/api/imports/{self.b_money['import_id']}",
             "/api/workspaces",
             "/api/auth/me",
         ):
@@ -316,7 +382,41 @@ def world(api: Api) -> World:
         201,
     )["id"]
     world.b_notification = _ok(api.call("POST", f"/api/channels/{world.b_channel}/test", b_token))["notification_id"]
+    world.b_money = _b_money(api, b_token)
     return world
+
+
+def _b_money(api: Api, b_token: str) -> dict[str, int]:
+    """B's bank account, a transaction on it, a category, a rule, a committed import and a saved format."""
+    bank = _ok(api.call("POST", "/api/bank-accounts", b_token, json={"name": "B bank", "currency": "USD"}), 201)["id"]
+    txn = {"bank_account_id": bank, "posted_on": "2026-11-02", "amount": "-12.34", "description": "B coffee"}
+    transaction = _ok(api.call("POST", "/api/transactions", b_token, json=txn), 201)["id"]
+    category = _ok(api.call("POST", "/api/categories", b_token, json={"name": "B cat", "kind": "expense"}), 201)["id"]
+    rule = {
+        "name": "B rule",
+        "conditions": [{"field": "description", "op": "contains", "value": "coffee"}],
+        "actions": [{"type": "set_category", "category_id": category}],
+    }
+    txn_rule = _ok(api.call("POST", "/api/rules", b_token, json=rule), 201)["id"]
+    statement = b"Date,Description,Amount\n2026-11-03,B groceries,-45.00\n"
+    preview = api.call(
+        "POST",
+        "/api/imports",
+        b_token,
+        data={"bank_account_id": str(bank), "file": (io.BytesIO(statement), "b.csv")},
+        content_type="multipart/form-data",
+    )
+    import_id = _ok(preview, 201)["batch"]["id"]
+    fmt = _ok(api.call("POST", f"/api/imports/{import_id}/save-format", b_token, json={"name": "B format"}), 201)
+    _ok(api.call("POST", f"/api/imports/{import_id}/commit", b_token))
+    return {
+        "bank_account_id": bank,
+        "transaction_id": transaction,
+        "category_id": category,
+        "txn_rule_id": txn_rule,
+        "import_id": import_id,
+        "format_id": fmt["id"],
+    }
 
 
 def test_every_api_route_is_classified(app: Any) -> None:
@@ -463,6 +563,11 @@ def _assert_lists_hide_b(world: World, role: str) -> None:
 
     me = _ok(world.api.call("GET", "/api/auth/me", token))
     assert [m["workspace_id"] for m in me["workspaces"]] == [world.ws_a]
+
+    for path in MONEY_LISTS:
+        text = json.dumps(_ok(world.api.call("GET", path, token)))
+        for name in ("B bank", "B coffee", "B cat", "B rule", "B format", "B groceries", "b.csv"):
+            assert name not in text, f"{role} of A: {path} shows B's {name!r}"
 
     members = _ok(world.api.call("GET", f"/api/workspaces/{world.ws_a}/members", token))["items"]
     assert world.b_member not in {m["id"] for m in members}
