@@ -156,3 +156,14 @@ def test_simplefin_pending_only_when_asked(world: Any) -> None:
     rows = _stored(app, account["id"])
     assert set(rows) == set(expected.ids) and any(t.pending for t in rows.values())
     assert all(r.query.get("pending") == ["1"] for r in fake.requests_for("simplefin", "/accounts"))
+
+
+def test_simplefin_errors_are_shown_on_the_account_sanitized(world: Any) -> None:
+    app, api, token, fake = world
+    setup = fake.setup_token()
+    account = _add(api, token, "simplefin", {"setup_token": setup}).get_json()
+    fake.simplefin_add_errors(fake.claimed(setup), "Connection to First Bank may need attention\x1b[31m")
+    _sync(app)
+    shown = api.call("GET", f"/api/accounts/{account['id']}", token).get_json()
+    assert shown["status"] == "ok"
+    assert shown["notices"] == ["Connection to First Bank may need attention"]

@@ -66,6 +66,7 @@ def account_out(account: ProviderAccount, default_interval: int) -> AccountOut:
         last_success_at=account.last_success_at,
         next_sync_at=account.next_sync_at,
         synced_until=account.synced_until,
+        notices=list(account.notices or []),
         created_at=account.created_at,
         updated_at=account.updated_at,
     )

@@ -77,6 +77,9 @@ class AccountOut(BaseModel):
         description="null while the account needs attention or is disabled, and always for manual accounts"
     )
     synced_until: dt.datetime | None = Field(description="usage is complete up to this time")
+    notices: list[str] = Field(
+        default_factory=list, description="what the source last said about the connection (SimpleFIN errors[])"
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -1,0 +1,222 @@
+// A small typed fetch wrapper for the Spendwatch API.
+//
+// - The access token lives in memory only; the refresh token is kept in localStorage so that a reload
+//   (or a deep link) can get a new access token without signing in again.
+// - Requests carry "Authorization: Bearer <access token>" and the selected workspace as X-Workspace-Id.
+// - A 401 is answered by one refresh (POST /api/auth/refresh with the refresh token as the Bearer
+//   token, as docs/api.md describes) and one retry. Refreshes are shared by concurrent requests and,
+//   where the Web Locks API exists, serialised across tabs: each refresh token works only once.
+// - Failures become ApiError, with validation details by field.
+import { ApiError, errorFromResponse, networkError } from "./errors";
+import { buildUrl, type Method, type PathParams, type Query } from "./routes";
+import type { Tokens } from "./types";
+
+export const REFRESH_KEY = "spendwatch.refresh_token";
+export const WORKSPACE_KEY = "spendwatch.workspace_id";
+const LOCK_NAME = "spendwatch-token-refresh";
+
+export interface RequestOptions {
+  params?: PathParams;
+  query?: Query;
+  body?: unknown;
+  /** Send the access token (default true). Sign-in and sign-up calls pass false. */
+  auth?: boolean;
+  signal?: AbortSignal;
+}
+
+interface LockLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+export interface ClientOptions {
+  fetch?: typeof fetch;
+  storage?: Storage;
+  /** The Web Locks API, or null to skip cross-tab locking. Defaults to navigator.locks when present. */
+  locks?: LockLike | null;
+}
+
+type SessionEndListener = (message: string) => void;
+
+export class ApiClient {
+  private access: string | null = null;
+  private refreshing: Promise<void> | null = null;
+  private readonly fetchImpl: typeof fetch;
+  private readonly storage: Storage;
+  private readonly locks: LockLike | null;
+  private listeners = new Set<SessionEndListener>();
+  workspaceId: number | null = null;
+
+  constructor(options: ClientOptions = {}) {
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.storage = options.storage ?? globalThis.localStorage;
+    const nav = typeof navigator !== "undefined" ? (navigator as Navigator & { locks?: LockLike }) : undefined;
+    this.locks = options.locks === undefined ? (nav?.locks ?? null) : options.locks;
+  }
+
+  // --- session ------------------------------------------------------------------------------
+
+  get refreshToken(): string | null {
+    try {
+      return this.storage.getItem(REFRESH_KEY);
+    } catch {
+      return null;
+    }
+  }
+
+  /** True when there is an access token, or a refresh token to get one with. */
+  get hasSession(): boolean {
+    return Boolean(this.access || this.refreshToken);
+  }
+
+  get accessToken(): string | null {
+    return this.access;
+  }
+
+  startSession(tokens: Pick<Tokens, "access_token" | "refresh_token">): void {
+    this.access = tokens.access_token;
+    this.storage.setItem(REFRESH_KEY, tokens.refresh_token);
+  }
+
+  /** Forget the tokens locally (sign-out, or a session the server ended). */
+  clearSession(): void {
+    this.access = null;
+    try {
+      this.storage.removeItem(REFRESH_KEY);
+    } catch {
+      /* storage unavailable */
+    }
+  }
+
+  /** Called with a message when the server ends the session (expired, revoked, signed out elsewhere). */
+  onSessionEnd(listener: SessionEndListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private endSession(message: string): void {
+    const had = this.hasSession;
+    this.clearSession();
+    if (had) for (const listener of this.listeners) listener(message);
+  }
+
+  // --- requests -----------------------------------------------------------------------------
+
+  /** Call the JSON API and return the parsed answer (undefined for 204). Throws ApiError. */
+  async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options, "application/json");
+    if (response.status === 204) return undefined as T;
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new ApiError(response.status, "bad_response", "The server sent an answer that is not JSON.");
+    }
+  }
+
+  /** Like request(), but returns the raw successful Response (downloads: CSV export). */
+  async requestRaw(method: Method, path: string, options: RequestOptions = {}): Promise<Response> {
+    return this.send(method, path, options, "*/*");
+  }
+
+  private async send(method: Method, path: string, options: RequestOptions, accept: string): Promise<Response> {
+    const url = buildUrl(method, path, options.params, options.query);
+    const auth = options.auth ?? true;
+    if (auth && !this.access && this.refreshToken) await this.refresh(null); // e.g. after a reload
+
+    let used = auth ? this.access : null;
+    let response = await this.fetchOnce(method, url, options, accept, used);
+    if (response.status === 401 && auth && this.refreshToken) {
+      await this.refresh(used);
+      used = this.access;
+      response = await this.fetchOnce(method, url, options, accept, used);
+    }
+    if (response.ok) return response;
+
+    const error = await errorFromResponse(response);
+    if (auth && response.status === 401) {
+      this.endSession("Your session has ended. Please sign in again.");
+      error.sessionEnded = true;
+    }
+    throw error;
+  }
+
+  private async fetchOnce(
+    method: Method,
+    url: string,
+    options: RequestOptions,
+    accept: string,
+    access: string | null,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { Accept: accept };
+    const auth = options.auth ?? true;
+    if (auth && access) headers.Authorization = `Bearer ${access}`;
+    if (auth && this.workspaceId != null) headers["X-Workspace-Id"] = String(this.workspaceId);
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    try {
+      return await this.fetchImpl(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
+        credentials: "same-origin",
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      if (error instanceof Error && error.name === "AbortError") throw error;
+      throw networkError();
+    }
+  }
+
+  /** Get a new token pair once, however many requests found the access token USED expired. */
+  private refresh(used: string | null): Promise<void> {
+    // Another request refreshed while ours was in flight: retrying with the new token is enough.
+    if (this.access && this.access !== used) return Promise.resolve();
+    if (!this.refreshing) {
+      const run = () => this.exchange(used);
+      const task = this.locks ? this.locks.request(LOCK_NAME, run) : run();
+      this.refreshing = task.finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async exchange(used: string | null): Promise<void> {
+    if (this.access && this.access !== used) return;
+    // Read inside the lock: another tab may have rotated the refresh token while we waited.
+    const refreshToken = this.refreshToken;
+    if (!refreshToken) {
+      this.endSession("Your session has ended. Please sign in again.");
+      const error = new ApiError(401, "unauthorized", "Sign in first.");
+      error.sessionEnded = true;
+      throw error;
+    }
+    let response: Response;
+    try {
+      response = await this.fetchImpl(buildUrl("POST", "/api/auth/refresh"), {
+        method: "POST",
+        headers: { Accept: "application/json", Authorization: `Bearer ${refreshToken}` },
+        credentials: "same-origin",
+      });
+    } catch {
+      throw networkError();
+    }
+    if (!response.ok) {
+      const error = await errorFromResponse(response);
+      // A rate limit or a server hiccup did not use up the refresh token: keep the session for a retry.
+      if (error.status !== 429 && error.status < 500) {
+        this.endSession(
+          error.code === "token_expired"
+            ? "Your session has expired. Please sign in again."
+            : "Your session has ended. Please sign in again.",
+        );
+        error.sessionEnded = true;
+      }
+      throw error;
+    }
+    const data = (await response.json()) as Tokens;
+    this.startSession(data);
+  }
+}
+
+/** The app's one client. */
+export const client = new ApiClient();

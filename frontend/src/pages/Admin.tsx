@@ -1,0 +1,260 @@
+import { useRef, useState, type FormEvent } from "react";
+import { api, type SettingsPatch } from "../api/endpoints";
+import type { InstanceSettings } from "../api/types";
+import { CheckboxField, focusFirstError, FormError, SelectField, TextField } from "../components/Field";
+import { ErrorState, Loading, Notice } from "../components/Notice";
+import { PageHeader } from "../components/PageHeader";
+import { formatDateTime, formatInteger } from "../lib/format";
+import { useAsync } from "../lib/useAsync";
+
+const REGISTRATION_MODES: [InstanceSettings["registration_mode"], string][] = [
+  ["open", "Open — anyone can create an account"],
+  ["invite", "By invitation only"],
+  ["closed", "Closed — nobody can sign up"],
+];
+
+const SMTP_SECURITY: [InstanceSettings["smtp"]["security"], string][] = [
+  ["none", "None (plain SMTP)"],
+  ["starttls", "STARTTLS"],
+  ["tls", "TLS (implicit, usually port 465)"],
+];
+
+interface FormValues {
+  registration_mode: InstanceSettings["registration_mode"];
+  ai_minutes: string;
+  money_minutes: string;
+  host: string;
+  port: string;
+  security: InstanceSettings["smtp"]["security"];
+  from_address: string;
+  username: string;
+  password: string;
+  base_url: string;
+  allow_private_webhooks: boolean;
+}
+
+function valuesOf(s: InstanceSettings): FormValues {
+  return {
+    registration_mode: s.registration_mode,
+    ai_minutes: String(s.sync_intervals.ai_minutes),
+    money_minutes: String(s.sync_intervals.money_minutes),
+    host: s.smtp.host,
+    port: String(s.smtp.port),
+    security: s.smtp.security,
+    from_address: s.smtp.from_address,
+    username: s.smtp.username,
+    password: s.smtp.password,
+    base_url: s.base_url ?? "",
+    allow_private_webhooks: s.allow_private_webhooks,
+  };
+}
+
+/** Only what differs from S, in the API's nested shape. */
+export function settingsChanges(v: FormValues, s: InstanceSettings): SettingsPatch {
+  const changes: SettingsPatch = {};
+  if (v.registration_mode !== s.registration_mode) changes.registration_mode = v.registration_mode;
+  if (v.allow_private_webhooks !== s.allow_private_webhooks) changes.allow_private_webhooks = v.allow_private_webhooks;
+  if (v.base_url.trim() !== (s.base_url ?? "")) changes.base_url = v.base_url.trim() || null;
+  const intervals: SettingsPatch["sync_intervals"] = {};
+  if (Number(v.ai_minutes) !== s.sync_intervals.ai_minutes) intervals.ai_minutes = Number(v.ai_minutes);
+  if (Number(v.money_minutes) !== s.sync_intervals.money_minutes) intervals.money_minutes = Number(v.money_minutes);
+  if (Object.keys(intervals).length) changes.sync_intervals = intervals;
+  const smtp: SettingsPatch["smtp"] = {};
+  for (const key of ["host", "username", "from_address"] as const) if (v[key].trim() !== s.smtp[key]) smtp[key] = v[key].trim();
+  if (v.security !== s.smtp.security) smtp.security = v.security;
+  if (v.password !== s.smtp.password) smtp.password = v.password;
+  if (Number(v.port) !== s.smtp.port) smtp.port = Number(v.port);
+  if (Object.keys(smtp).length) changes.smtp = smtp;
+  return changes;
+}
+
+function SettingsForm({ initial }: { initial: InstanceSettings }) {
+  const [settings, setSettings] = useState(initial);
+  const [v, setV] = useState<FormValues>(valuesOf(initial));
+  const [error, setError] = useState<unknown>(null);
+  const [message, setMessage] = useState<{ kind: "success" | "info"; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const set = <K extends keyof FormValues>(key: K) => (value: FormValues[K]) => setV((cur) => ({ ...cur, [key]: value }));
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setMessage(null);
+    const changes = settingsChanges(v, settings);
+    if (!Object.keys(changes).length) {
+      setMessage({ kind: "info", text: "Nothing changed." });
+      return;
+    }
+    setBusy(true);
+    try {
+      const saved = await api.admin.updateSettings(changes);
+      setSettings(saved);
+      setV(valuesOf(saved));
+      setMessage({ kind: "success", text: "Settings saved." });
+    } catch (err) {
+      setError(err);
+      focusFirstError(formRef.current);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fields = [
+    "registration_mode",
+    "sync_intervals.ai_minutes",
+    "sync_intervals.money_minutes",
+    "smtp.host",
+    "smtp.port",
+    "smtp.security",
+    "smtp.from_address",
+    "smtp.username",
+    "smtp.password",
+    "base_url",
+    "allow_private_webhooks",
+  ];
+
+  return (
+    <form ref={formRef} className="settings-form" onSubmit={submit} aria-busy={busy}>
+      <FormError error={error} fields={fields} />
+      {message && <Notice kind={message.kind}>{message.text}</Notice>}
+      <fieldset>
+        <legend>Sign-up</legend>
+        <SelectField
+          name="registration_mode"
+          label="Who can create an account"
+          value={v.registration_mode}
+          onChange={(e) => set("registration_mode")(e.target.value as FormValues["registration_mode"])}
+          error={error}
+        >
+          {REGISTRATION_MODES.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </SelectField>
+      </fieldset>
+      <fieldset>
+        <legend>Sync intervals</legend>
+        <div className="field-grid">
+          <TextField name="sync_intervals.ai_minutes" label="AI providers (minutes)" type="number" required min={1} max={1440} help="1 to 1440." value={v.ai_minutes} onChange={(e) => set("ai_minutes")(e.target.value)} error={error} />
+          <TextField name="sync_intervals.money_minutes" label="Money accounts (minutes)" type="number" required min={15} max={10080} help="15 to 10080." value={v.money_minutes} onChange={(e) => set("money_minutes")(e.target.value)} error={error} />
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Outgoing email (SMTP)</legend>
+        <div className="field-grid">
+          <TextField name="smtp.host" label="Host" autoComplete="off" placeholder="smtp.example.com" value={v.host} onChange={(e) => set("host")(e.target.value)} error={error} />
+          <TextField name="smtp.port" label="Port" type="number" required min={1} max={65535} value={v.port} onChange={(e) => set("port")(e.target.value)} error={error} />
+          <SelectField name="smtp.security" label="Security" value={v.security} onChange={(e) => set("security")(e.target.value as FormValues["security"])} error={error}>
+            {SMTP_SECURITY.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </SelectField>
+          <TextField name="smtp.from_address" label="From address" autoComplete="off" placeholder="spendwatch@example.com" value={v.from_address} onChange={(e) => set("from_address")(e.target.value)} error={error} />
+          <TextField name="smtp.username" label="Username" autoComplete="off" value={v.username} onChange={(e) => set("username")(e.target.value)} error={error} />
+          <TextField
+            name="smtp.password"
+            label="Password"
+            type="password"
+            autoComplete="new-password"
+            value={v.password}
+            onChange={(e) => set("password")(e.target.value)}
+            error={error}
+            note={
+              settings.smtp.password
+                ? `Stored password shown as a hint (${settings.smtp.password}). Leave it unchanged to keep it, clear the field to remove it, or type a new one.`
+                : "No password stored."
+            }
+          />
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Web</legend>
+        <TextField
+          name="base_url"
+          label="Public address (base URL)"
+          type="url"
+          placeholder="https://spendwatch.example.com"
+          value={v.base_url}
+          onChange={(e) => set("base_url")(e.target.value)}
+          error={error}
+          help="Used for links in emails and invitations. Leave empty to use the BASE_URL environment setting."
+        />
+        <CheckboxField
+          name="allow_private_webhooks"
+          label="Allow webhooks to private network addresses"
+          checked={v.allow_private_webhooks}
+          onChange={(e) => set("allow_private_webhooks")(e.target.checked)}
+          error={error}
+          help="Off by default: webhook URLs that resolve to private or loopback addresses are refused."
+        />
+      </fieldset>
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          {busy ? "Saving…" : "Save settings"}
+        </button>
+        <span className="muted">{settings.updated_at ? `Last changed ${formatDateTime(settings.updated_at)}` : "Never changed (defaults)"}</span>
+      </div>
+    </form>
+  );
+}
+
+export default function Admin() {
+  const settings = useAsync(() => api.admin.settings(), []);
+  const keys = useAsync(() => api.admin.keys(), []);
+  return (
+    <>
+      <PageHeader title="Admin" subtitle="Instance settings. They apply to the whole instance; only instance administrators see them." />
+      <section className="panel" aria-labelledby="settings-h">
+        <h2 id="settings-h">Instance settings</h2>
+        {settings.error ? (
+          <ErrorState error={settings.error} what="the settings" onRetry={settings.reload} />
+        ) : !settings.data ? (
+          <Loading>Loading settings…</Loading>
+        ) : (
+          <SettingsForm initial={settings.data} />
+        )}
+      </section>
+      <section className="panel" aria-labelledby="keys-h">
+        <h2 id="keys-h">Encryption keys</h2>
+        {keys.error ? (
+          <ErrorState error={keys.error} what="the key status" onRetry={keys.reload} />
+        ) : !keys.data ? (
+          <Loading />
+        ) : (
+          <>
+            <dl className="facts">
+              <div>
+                <dt>Keys configured</dt>
+                <dd>{formatInteger(keys.data.keys)}</dd>
+              </div>
+              <div>
+                <dt>Secrets under the newest key</dt>
+                <dd>{formatInteger(keys.data.secrets_current)}</dd>
+              </div>
+              <div>
+                <dt>Secrets under older keys</dt>
+                <dd>{formatInteger(keys.data.secrets_stale)}</dd>
+              </div>
+              <div>
+                <dt>Unreadable secrets</dt>
+                <dd>{formatInteger(keys.data.secrets_unreadable)}</dd>
+              </div>
+            </dl>
+            {keys.data.secrets_stale > 0 && (
+              <Notice kind="info">
+                Some secrets are still encrypted with an older key. Run <code>spendwatch keys rotate</code> to re-encrypt them.
+              </Notice>
+            )}
+            {keys.data.secrets_unreadable > 0 && (
+              <Notice kind="error">Some secrets cannot be decrypted with the configured keys. Restore the missing key.</Notice>
+            )}
+          </>
+        )}
+      </section>
+    </>
+  );
+}
