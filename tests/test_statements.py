@@ -494,7 +494,7 @@ def test_empty_file():
 
 def test_garbage_bytes_raise_our_errors_only():
     rng = random.Random(20240501)
-    samples = [p.read_bytes() for p in sorted(DATA.iterdir())]
+    samples = [p.read_bytes() for p in sorted(DATA.iterdir()) if p.is_file()]
     for n in range(400):
         if n % 3 == 0:
             data = rng.randbytes(rng.randint(1, 2000))

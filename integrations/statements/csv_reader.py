@@ -69,8 +69,10 @@ def parse_amount(cell: str, decimal: str = ".") -> Decimal | None:
     if text.startswith("(") and text.endswith(")"):  # "-(5.00)", or "$(5.00)" once the symbol came off
         negative, text = True, text[1:-1]
     group = "," if decimal == "." else "."
-    whole = text.split(decimal, 1)[0]
+    whole, _, fraction = text.partition(decimal)
     if group in whole and not _GROUPED[decimal].fullmatch(whole):
+        raise ValueError(cell)
+    if group in fraction:  # "1.234,56" read with "." as the decimal: the other convention, refused, not misread
         raise ValueError(cell)
     text = text.replace(group, "").replace(decimal, ".")
     if not _NUMBER.fullmatch(text):
