@@ -201,3 +201,15 @@ def test_evaluation_cost_does_not_grow_with_the_number_of_rules(ctx: dict[str, A
     assert reads == []  # nothing new: no budget is even looked at
     # A firing tick costs as many statements for 200 rules as for 2: events and outbox rows are bulk INSERTs.
     assert many == few, (few, many)
+
+
+def test_a_monthly_budget_is_evaluated_whatever_its_week_start(api: Api, ctx: dict[str, Any]) -> None:
+    """week_start only matters to weekly budgets: a monthly one saying "friday" is still evaluated and shown."""
+    body = {"name": "Month", "amount": "100", "week_start": "friday", "channels": ctx["channels"][:1]}
+    created = api.call("POST", "/api/budgets", ctx["token"], json=body)
+    assert created.status_code == 201, created.get_json()
+    _spend(ctx, [("m", "90.00")])
+    assert alerts_job(ctx["db"], ctx["settings"])()["events"] == 1
+    assert api.call("GET", f"/api/budgets/{created.get_json()['id']}", ctx["token"]).get_json()["status"]["spent"] == (
+        "90.00"
+    )

@@ -66,9 +66,10 @@ def group_filter(
     conditions: list[ColumnElement[bool]] = [
         AlertRule.kind == "budget",
         AlertRule.period == period,
-        AlertRule.week_start == week_start,
         Workspace.timezone == timezone,
     ]
+    if period == "week":  # other periods ignore week_start (group_key puts them all in one group)
+        conditions.append(AlertRule.week_start == week_start)
     if workspace_ids is not None:
         conditions.append(AlertRule.workspace_id.in_(sorted(workspace_ids)))
     if rule_ids is not None:
