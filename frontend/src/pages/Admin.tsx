@@ -1,6 +1,12 @@
 import { useRef, useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
 import { api, type SettingsPatch } from "../api/endpoints";
+import { ApiError } from "../api/errors";
 import type { InstanceSettings } from "../api/types";
+import { Invites } from "../components/admin/Invites";
+import { Members } from "../components/admin/Members";
+import { Prices } from "../components/admin/Prices";
+import "../components/budgets/alerting.css";
 import { CheckboxField, focusFirstError, FormError, SelectField, TextField } from "../components/Field";
 import { ErrorState, Loading, Notice } from "../components/Notice";
 import { PageHeader } from "../components/PageHeader";
@@ -143,6 +149,10 @@ function SettingsForm({ initial }: { initial: InstanceSettings }) {
       </fieldset>
       <fieldset>
         <legend>Outgoing email (SMTP)</legend>
+        <p className="help">
+          With no host, emails are written to the server's <code>mail-outbox</code> folder instead of being sent. There is no separate
+          test button here: to check these settings, save them, then use “Send test” on an email channel (<Link to="/channels">Channels</Link>).
+        </p>
         <div className="field-grid">
           <TextField name="smtp.host" label="Host" autoComplete="off" placeholder="smtp.example.com" value={v.host} onChange={(e) => set("host")(e.target.value)} error={error} />
           <TextField name="smtp.port" label="Port" type="number" required min={1} max={65535} value={v.port} onChange={(e) => set("port")(e.target.value)} error={error} />
@@ -202,12 +212,28 @@ function SettingsForm({ initial }: { initial: InstanceSettings }) {
   );
 }
 
+/** The answer for someone the API refuses (the page is hidden for non-admins, but rights can change meanwhile). */
+export function AdminsOnly() {
+  return (
+    <section className="panel">
+      <h1 tabIndex={-1}>Admins only</h1>
+      <Notice kind="error">
+        This page is for instance administrators only. Your account is not an instance administrator, so it cannot see or change the instance settings.
+        Ask an administrator if something here needs changing.
+      </Notice>
+    </section>
+  );
+}
+
+const refused = (error: unknown) => error instanceof ApiError && error.status === 403;
+
 export default function Admin() {
   const settings = useAsync(() => api.admin.settings(), []);
   const keys = useAsync(() => api.admin.keys(), []);
+  if (refused(settings.error) || refused(keys.error)) return <AdminsOnly />;
   return (
     <>
-      <PageHeader title="Admin" subtitle="Instance settings. They apply to the whole instance; only instance administrators see them." />
+      <PageHeader title="Admin" subtitle="Instance settings apply to the whole instance; members and invitations are the current workspace's." />
       <section className="panel" aria-labelledby="settings-h">
         <h2 id="settings-h">Instance settings</h2>
         {settings.error ? (
@@ -217,6 +243,18 @@ export default function Admin() {
         ) : (
           <SettingsForm initial={settings.data} />
         )}
+      </section>
+      <section className="panel" aria-labelledby="members-h">
+        <h2 id="members-h">Members and roles</h2>
+        <Members />
+      </section>
+      <section className="panel" aria-labelledby="invites-h">
+        <h2 id="invites-h">Invitations</h2>
+        <Invites />
+      </section>
+      <section className="panel" aria-labelledby="prices-h">
+        <h2 id="prices-h">Price overrides</h2>
+        <Prices />
       </section>
       <section className="panel" aria-labelledby="keys-h">
         <h2 id="keys-h">Encryption keys</h2>
@@ -241,7 +279,7 @@ export default function Admin() {
               </div>
               <div>
                 <dt>Unreadable secrets</dt>
-                <dd>{formatInteger(keys.data.secrets_unreadable)}</dd>
+                <dd className={keys.data.secrets_unreadable > 0 ? "text-danger strong" : undefined}>{formatInteger(keys.data.secrets_unreadable)}</dd>
               </div>
             </dl>
             {keys.data.secrets_stale > 0 && (
@@ -249,8 +287,14 @@ export default function Admin() {
                 Some secrets are still encrypted with an older key. Run <code>spendwatch keys rotate</code> to re-encrypt them.
               </Notice>
             )}
-            {keys.data.secrets_unreadable > 0 && (
-              <Notice kind="error">Some secrets cannot be decrypted with the configured keys. Restore the missing key.</Notice>
+            {keys.data.secrets_unreadable > 0 ? (
+              <Notice kind="error">
+                {keys.data.secrets_unreadable === 1 ? "1 stored secret cannot" : `${formatInteger(keys.data.secrets_unreadable)} stored secrets cannot`} be
+                decrypted with the configured keys (a key was removed too early). The accounts and channels that use them fail until the missing key is
+                restored, or their credentials are entered again.
+              </Notice>
+            ) : (
+              keys.data.secrets_stale === 0 && <Notice kind="success">Every stored secret is readable and under the newest key.</Notice>
             )}
           </>
         )}
