@@ -301,3 +301,55 @@ def jobs_run(name: str) -> None:
     except Exception as exc:
         raise click.ClickException(f"job {name} failed: {type(exc).__name__} (details in the log above)") from None
     click.echo(f"{name}: {result}")
+
+
+@main.command("demo")
+@click.option("--workspace", "workspace_id", type=int, default=None, help="Workspace id (default: the only one).")
+@click.option("--remove", is_flag=True, help="Remove the demo data instead of loading it.")
+@with_app
+def demo_command(workspace_id: int | None, remove: bool) -> None:
+    """Load demo data (accounts, usage, transactions, budgets, a channel) into a workspace, or --remove it."""
+    from sqlalchemy import select
+
+    from backend.errors import ApiError
+    from backend.models import Workspace
+    from backend.services import demo
+    from jobs.alerts import evaluate_workspace
+
+    state = _state()
+    with state.db.system_session() as session:
+        workspaces = session.execute(select(Workspace.id, Workspace.name).order_by(Workspace.id)).all()
+        if workspace_id is None:
+            if not workspaces:
+                raise click.ClickException("there is no workspace yet: sign up first, or `spendwatch users create`")
+            if len(workspaces) > 1:
+                listed = ", ".join(f"{w.id} ({w.name})" for w in workspaces)
+                raise click.ClickException(f"several workspaces exist; choose one with --workspace: {listed}")
+            workspace_id = int(workspaces[0].id)
+        elif workspace_id not in {w.id for w in workspaces}:
+            raise click.ClickException(f"no workspace with id {workspace_id}")
+        target = workspace_id
+
+        def evaluate() -> None:
+            evaluate_workspace(state.db, state.settings, target)
+
+        if remove:
+            removed = demo.unload(session, workspace_id=target, evaluate=evaluate)
+            if not removed.anything:
+                click.echo(f"workspace {target} has no demo data; nothing removed")
+                return
+            click.echo(
+                f"removed the demo data of workspace {target}: {removed.accounts} provider account(s), "
+                f"{removed.bank_accounts} bank account(s), {removed.budgets} budget(s), {removed.channels} channel(s)"
+            )
+            return
+        try:
+            created = demo.load(session, workspace_id=target, evaluate=evaluate)
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(
+            f"loaded demo data into workspace {target}: {len(created.account_ids)} demo provider accounts "
+            f"({created.usage_records} usage records, ${created.usage_cost:.2f}), bank account "
+            f"{demo.BANK_NAME!r} ({created.transactions} transactions), {len(created.budget_ids)} budgets and a "
+            f"disabled webhook channel. Remove it with `spendwatch demo --remove`."
+        )

@@ -127,6 +127,9 @@ COLLECTIONS: dict[tuple[str, str], str] = {
     ("/api/imports", "POST"): "imports into the caller's workspace; B's bank account is 422 (test_imports_api.py)",
     ("/api/import-formats", "GET"): "the caller's workspace's formats only (checked below)",
     ("/api/budgets/check", "POST"): "checks the caller's workspace's budgets; B's category/account is 422",
+    ("/api/demo", "GET"): "acts on the caller's workspace only",
+    ("/api/demo", "POST"): "acts on the caller's workspace only",
+    ("/api/demo", "DELETE"): "acts on the caller's workspace only",
 }
 
 # Tenant routes that address a resource by id: each is sent with B's ids and must answer 404.

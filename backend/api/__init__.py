@@ -11,6 +11,7 @@ from backend.api import (
     budgets,
     categories,
     channels,
+    demo,
     imports,
     manual_usage,
     ops,
@@ -34,6 +35,7 @@ def register_api(app: OpenAPI) -> None:
         transactions,
         categories,
         imports,
+        demo,
     ):
         app.register_api(module.bp)
     app.register_api(accounts.providers_bp)

@@ -3,7 +3,6 @@ import { Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { useAuth } from "./auth/AuthContext";
 import { Layout } from "./components/Layout";
 import { Loading, Notice } from "./components/Notice";
-import { ComingNext } from "./pages/ComingNext";
 import { InvitePage } from "./pages/InvitePage";
 import { NotFound } from "./pages/NotFound";
 import { SignInPage } from "./pages/SignInPage";
@@ -14,6 +13,8 @@ const Accounts = lazy(() => import("./pages/Accounts"));
 const Usage = lazy(() => import("./pages/Usage"));
 const Budgets = lazy(() => import("./pages/Budgets"));
 const Admin = lazy(() => import("./pages/Admin"));
+const Channels = lazy(() => import("./pages/Channels"));
+const Transactions = lazy(() => import("./pages/Transactions"));
 
 function FullPageLoading() {
   return (
@@ -69,8 +70,11 @@ function RequireAdmin({ children }: { children: ReactNode }) {
   if (!user?.is_admin) {
     return (
       <section className="panel">
-        <h1 tabIndex={-1}>Admin</h1>
-        <Notice kind="error">Only instance administrators can see this page.</Notice>
+        <h1 tabIndex={-1}>Admins only</h1>
+        <Notice kind="error">
+          This page is for instance administrators only, and your account is not one. Ask an administrator if an instance setting needs
+          changing.
+        </Notice>
       </section>
     );
   }
@@ -95,24 +99,8 @@ export function App() {
         <Route path="accounts" element={<RequireWorkspace>{page(<Accounts />)}</RequireWorkspace>} />
         <Route path="usage" element={<RequireWorkspace>{page(<Usage />)}</RequireWorkspace>} />
         <Route path="budgets" element={<RequireWorkspace>{page(<Budgets />)}</RequireWorkspace>} />
-        <Route
-          path="transactions"
-          element={
-            <ComingNext title="Transactions">
-              Bank accounts, transactions, categories and rules get their pages in the next release. The JSON API
-              already has them: see <a href="/api/docs">the API documentation</a>.
-            </ComingNext>
-          }
-        />
-        <Route
-          path="channels"
-          element={
-            <ComingNext title="Channels">
-              Email and webhook channels get their page in the next release. Until then, manage them through{" "}
-              <a href="/api/docs">the API documentation</a> (<code>/api/channels</code>).
-            </ComingNext>
-          }
-        />
+        <Route path="transactions/*" element={<RequireWorkspace>{page(<Transactions />)}</RequireWorkspace>} />
+        <Route path="channels" element={<RequireWorkspace>{page(<Channels />)}</RequireWorkspace>} />
         <Route path="admin" element={<RequireAdmin>{page(<Admin />)}</RequireAdmin>} />
         <Route path="*" element={<NotFound />} />
       </Route>

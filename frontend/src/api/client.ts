@@ -150,12 +150,14 @@ export class ApiClient {
     const auth = options.auth ?? true;
     if (auth && access) headers.Authorization = `Bearer ${access}`;
     if (auth && this.workspaceId != null) headers["X-Workspace-Id"] = String(this.workspaceId);
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    // A FormData body (file uploads) is sent as multipart/form-data: the browser sets its Content-Type.
+    const form = typeof FormData !== "undefined" && options.body instanceof FormData;
+    if (options.body !== undefined && !form) headers["Content-Type"] = "application/json";
     try {
       return await this.fetchImpl(url, {
         method,
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        body: options.body === undefined ? undefined : form ? (options.body as FormData) : JSON.stringify(options.body),
         signal: options.signal,
         credentials: "same-origin",
       });

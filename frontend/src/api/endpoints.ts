@@ -2,6 +2,33 @@
 import { client as defaultClient, type ApiClient } from "./client";
 import type {
   Account,
+  AlertDetail,
+  AlertFilters,
+  AlertRule,
+  AlertRuleDetail,
+  AlertRuleIn,
+  AlertRuleKind,
+  AlertRulePatch,
+  BankAccount,
+  BudgetIn,
+  BudgetPatch,
+  CategoryNode,
+  DemoCreated,
+  DemoStatus,
+  Channel,
+  ChannelCreated,
+  ChannelIn,
+  ChannelPatch,
+  ChannelTestOutcome,
+  DeliveryList,
+  Member,
+  NotificationInfo,
+  PriceOverride,
+  PriceOverrideIn,
+  Role,
+  SecretRotated,
+  WorkspaceInvite,
+  WorkspaceInviteCreated,
   AccountIn,
   AccountPatch,
   Alert,
@@ -98,16 +125,106 @@ export function makeEndpoints(c: ApiClient) {
       list: (signal?: AbortSignal) => c.request<List<Budget>>("GET", "/api/budgets", { signal }),
       get: (id: number, signal?: AbortSignal) =>
         c.request<BudgetDetail>("GET", "/api/budgets/{rule_id}", { params: { rule_id: id }, signal }),
+      create: (body: BudgetIn) => c.request<BudgetDetail>("POST", "/api/budgets", { body }),
+      update: (id: number, body: BudgetPatch) =>
+        c.request<BudgetDetail>("PATCH", "/api/budgets/{rule_id}", { params: { rule_id: id }, body }),
+      remove: (id: number) => c.request<void>("DELETE", "/api/budgets/{rule_id}", { params: { rule_id: id } }),
+    },
+    alertRules: {
+      list: (kind?: AlertRuleKind, signal?: AbortSignal) =>
+        c.request<List<AlertRule>>("GET", "/api/alert-rules", { query: { kind }, signal }),
+      get: (id: number, signal?: AbortSignal) =>
+        c.request<AlertRuleDetail>("GET", "/api/alert-rules/{rule_id}", { params: { rule_id: id }, signal }),
+      create: (body: AlertRuleIn) => c.request<AlertRuleDetail>("POST", "/api/alert-rules", { body }),
+      update: (id: number, body: AlertRulePatch) =>
+        c.request<AlertRuleDetail>("PATCH", "/api/alert-rules/{rule_id}", { params: { rule_id: id }, body }),
+      remove: (id: number) => c.request<void>("DELETE", "/api/alert-rules/{rule_id}", { params: { rule_id: id } }),
     },
     alerts: {
       recent: (limit = 5, signal?: AbortSignal) =>
         c.request<Page<Alert>>("GET", "/api/alerts", { query: { limit }, signal }),
+      list: (filters: AlertFilters, cursor: string | null, limit = 50, signal?: AbortSignal) =>
+        c.request<Page<Alert>>("GET", "/api/alerts", {
+          query: { rule_id: filters.rule_id, type: filters.type, state: filters.state, limit, cursor },
+          signal,
+        }),
+      get: (id: number, signal?: AbortSignal) =>
+        c.request<AlertDetail>("GET", "/api/alerts/{alert_id}", { params: { alert_id: id }, signal }),
+    },
+    channels: {
+      list: (signal?: AbortSignal) => c.request<List<Channel>>("GET", "/api/channels", { signal }),
+      get: (id: number) => c.request<Channel>("GET", "/api/channels/{channel_id}", { params: { channel_id: id } }),
+      create: (body: ChannelIn) => c.request<ChannelCreated>("POST", "/api/channels", { body }),
+      update: (id: number, body: ChannelPatch) =>
+        c.request<Channel>("PATCH", "/api/channels/{channel_id}", { params: { channel_id: id }, body }),
+      remove: (id: number) => c.request<void>("DELETE", "/api/channels/{channel_id}", { params: { channel_id: id } }),
+      rotateSecret: (id: number) =>
+        c.request<SecretRotated>("POST", "/api/channels/{channel_id}/rotate-secret", { params: { channel_id: id } }),
+      test: (id: number) =>
+        c.request<ChannelTestOutcome>("POST", "/api/channels/{channel_id}/test", { params: { channel_id: id } }),
+      deliveries: (id: number, before: number | null = null, limit = 25, signal?: AbortSignal) =>
+        c.request<DeliveryList>("GET", "/api/channels/{channel_id}/deliveries", {
+          params: { channel_id: id },
+          query: { limit, before },
+          signal,
+        }),
+    },
+    notifications: {
+      retry: (id: number) =>
+        c.request<NotificationInfo>("POST", "/api/notifications/{notification_id}/retry", {
+          params: { notification_id: id },
+        }),
+    },
+    categories: {
+      list: (signal?: AbortSignal) => c.request<List<CategoryNode>>("GET", "/api/categories", { signal }),
+    },
+    bankAccounts: {
+      list: (signal?: AbortSignal) => c.request<List<BankAccount>>("GET", "/api/bank-accounts", { signal }),
+    },
+    demo: {
+      status: (signal?: AbortSignal) => c.request<DemoStatus>("GET", "/api/demo", { signal }),
+      load: () => c.request<DemoCreated>("POST", "/api/demo"),
+      remove: () => c.request<void>("DELETE", "/api/demo"),
+    },
+    workspaces: {
+      members: (workspaceId: number, signal?: AbortSignal) =>
+        c.request<List<Member>>("GET", "/api/workspaces/{workspace_id}/members", {
+          params: { workspace_id: workspaceId },
+          signal,
+        }),
+      changeRole: (workspaceId: number, memberId: number, role: Role) =>
+        c.request<Member>("PATCH", "/api/workspaces/{workspace_id}/members/{member_id}", {
+          params: { workspace_id: workspaceId, member_id: memberId },
+          body: { role },
+        }),
+      removeMember: (workspaceId: number, memberId: number) =>
+        c.request<void>("DELETE", "/api/workspaces/{workspace_id}/members/{member_id}", {
+          params: { workspace_id: workspaceId, member_id: memberId },
+        }),
+      invites: (workspaceId: number, signal?: AbortSignal) =>
+        c.request<List<WorkspaceInvite>>("GET", "/api/workspaces/{workspace_id}/invites", {
+          params: { workspace_id: workspaceId },
+          signal,
+        }),
+      invite: (workspaceId: number, body: { email: string; role: Role }) =>
+        c.request<WorkspaceInviteCreated>("POST", "/api/workspaces/{workspace_id}/invites", {
+          params: { workspace_id: workspaceId },
+          body,
+        }),
+      revokeInvite: (workspaceId: number, inviteId: number) =>
+        c.request<void>("DELETE", "/api/workspaces/{workspace_id}/invites/{invite_id}", {
+          params: { workspace_id: workspaceId, invite_id: inviteId },
+        }),
     },
     admin: {
       settings: () => c.request<InstanceSettings>("GET", "/api/admin/settings"),
       updateSettings: (body: SettingsPatch) =>
         c.request<InstanceSettings>("PATCH", "/api/admin/settings", { body }),
       keys: () => c.request<KeyStatus>("GET", "/api/admin/keys"),
+      prices: (signal?: AbortSignal) => c.request<List<PriceOverride>>("GET", "/api/admin/prices", { signal }),
+      addPrice: (body: PriceOverrideIn) => c.request<PriceOverride>("POST", "/api/admin/prices", { body }),
+      removePrice: (id: number) =>
+        c.request<void>("DELETE", "/api/admin/prices/{price_id}", { params: { price_id: id } }),
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Account, Alert, Budget, GroupKey } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { LazyStackedBarChart } from "../charts/LazyChart";
 import { BudgetGauges } from "../components/BudgetGauges";
+import { DemoBanner, isDemoAccount, LoadDemoButton } from "../components/transactions/DemoData";
 import { EmptyState, ErrorState, Loading } from "../components/Notice";
 import { PageHeader } from "../components/PageHeader";
 import { PeriodPicker } from "../components/PeriodPicker";
@@ -147,6 +148,13 @@ export default function Dashboard() {
   const accountList = accounts.data?.items;
   const troubled = accountList?.filter((a) => needsAttention(a.status)).length ?? 0;
   const noAccounts = accountList !== undefined && accountList.length === 0;
+  const hasDemo = accountList?.some(isDemoAccount) ?? false;
+  const reloadAll = () => {
+    summary.reload();
+    accounts.reload();
+    budgets.reload();
+    alerts.reload();
+  };
 
   return (
     <>
@@ -162,12 +170,16 @@ export default function Dashboard() {
             works without any network access (any key starting with <code>demo-</code>).
           </p>
           {canWrite && (
-            <Link className="btn btn-primary" to="/accounts?add=1">
-              Add an account
-            </Link>
+            <div className="form-actions">
+              <Link className="btn btn-primary" to="/accounts?add=1">
+                Add an account
+              </Link>
+              <LoadDemoButton onLoaded={reloadAll} />
+            </div>
           )}
         </section>
       )}
+      {hasDemo && canWrite && <DemoBanner onRemoved={reloadAll} />}
 
       <section className="stats" aria-label="Key figures">
         <div className="stat">
