@@ -35,6 +35,10 @@ function scopeText(budget: Budget, accountName: (id: number) => string): string 
   if (budget.scope.account_id) parts.push(accountName(budget.scope.account_id));
   if (budget.scope.model) parts.push(budget.scope.model);
   if (budget.scope.project) parts.push(`project ${budget.scope.project}`);
+  // Money budgets name a category and/or a bank account (their names are on the Budgets page).
+  if (budget.scope.category_id != null || budget.scope.bank_account_id != null) {
+    return parts.length ? parts.join(" · ") : "Bank spending";
+  }
   return parts.length ? parts.join(" · ") : "All AI spend";
 }
 
