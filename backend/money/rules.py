@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -418,27 +419,363 @@ def _order(rule: Rule) -> tuple[int, bool, int]:
     return rule.position, rule.id is None, rule.id or 0
 
 
+def _apply_actions(outcome: Outcome, rule: Rule) -> None:
+    """A matching RULE's actions on OUTCOME: first category and first rename win, notes add up."""
+    if rule.id is not None:
+        outcome.matched_rule_ids.append(rule.id)
+    for action in rule.actions:
+        if isinstance(action, SetCategory):
+            if outcome.category_id is None:
+                outcome.category_id = action.category_id
+                outcome.rule_id = rule.id
+        elif isinstance(action, RenameMerchant):
+            if outcome.merchant is None:
+                outcome.merchant = action.name
+        elif isinstance(action, MarkTransfer):
+            outcome.is_transfer = True
+        elif action.text not in outcome.notes:
+            outcome.notes.append(action.text)
+
+
 def apply_rules(rules: Iterable[Rule], txn: Txn) -> Outcome:
-    """Run the enabled RULES on TXN in (position, id) order; first category and first rename win, notes add up."""
+    """Run the enabled RULES on TXN in (position, id) order; first category and first rename win, notes add up.
+
+    Tests every rule on TXN: for many transactions, build a RuleSet once and call its `apply` (same outcome)."""
     outcome = Outcome()
     for rule in sorted((r for r in rules if r.enabled), key=_order):
-        if not matches(rule, txn):
-            continue
-        if rule.id is not None:
-            outcome.matched_rule_ids.append(rule.id)
-        for action in rule.actions:
-            if isinstance(action, SetCategory):
-                if outcome.category_id is None:
-                    outcome.category_id = action.category_id
-                    outcome.rule_id = rule.id
-            elif isinstance(action, RenameMerchant):
-                if outcome.merchant is None:
-                    outcome.merchant = action.name
-            elif isinstance(action, MarkTransfer):
-                outcome.is_transfer = True
-            elif action.text not in outcome.notes:
-                outcome.notes.append(action.text)
+        if matches(rule, txn):
+            _apply_actions(outcome, rule)
     return outcome
+
+
+# --- many transactions: a compiled rule set -------------------------------------------------------------------------
+
+
+class _Substrings:
+    """Which of many literals occur in a text, without testing each: a literal of 3+ characters is filed under its
+    rarest trigram (among all the literals'), so a text only tests the literals filed under its own trigrams."""
+
+    def __init__(self, items: Iterable[tuple[str, int]]) -> None:
+        items = list(items)
+        grams = [{literal[i : i + 3] for i in range(len(literal) - 2)} for literal, _ in items]
+        frequency = Counter(g for found in grams for g in found)
+        self.short = [(literal, key) for literal, key in items if len(literal) < 3]
+        self.anchors: dict[str, list[tuple[str, int]]] = {}
+        for (literal, key), found in zip(items, grams, strict=True):
+            if found:
+                anchor = min(found, key=lambda g: (frequency[g], g))
+                self.anchors.setdefault(anchor, []).append((literal, key))
+        self.anchor_set = frozenset(self.anchors)
+
+    def find(self, text: str, grams: set[str], into: set[int]) -> None:
+        """Add to INTO the key of every literal that occurs in TEXT (GRAMS: its trigrams)."""
+        for literal, key in self.short:
+            if literal in text:
+                into.add(key)
+        for gram in grams & self.anchor_set:
+            for literal, key in self.anchors[gram]:
+                if literal in text:
+                    into.add(key)
+
+
+def _trigrams(text: str) -> set[str]:
+    return {text[i : i + 3] for i in range(len(text) - 2)}
+
+
+def _required_literals(items: Any) -> frozenset[str] | None:
+    """Lower-case ASCII strings one of which every match of the parsed pattern ITEMS contains (compared with
+    lower-cased ASCII text: IGNORECASE matches an ASCII letter only with its ASCII case pair there); None when
+    no such set is known. Conservative: only literal runs, non-optional groups and repeats, and alternations."""
+    found: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            found.append(frozenset(["".join(run).lower()]))
+            run.clear()
+
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL" and av < 128:
+            run.append(chr(av))
+            continue
+        flush()
+        inner: frozenset[str] | None = None
+        if name == "SUBPATTERN":
+            inner = _required_literals(av[-1])
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            inner = _required_literals(av[2])
+        elif name == "ATOMIC_GROUP":
+            inner = _required_literals(av)
+        elif name == "BRANCH":
+            options = [_required_literals(branch) for branch in av[1]]
+            if options and all(o is not None for o in options):
+                inner = frozenset().union(*(o for o in options if o is not None))
+        if inner:
+            found.append(inner)
+    flush()
+    if not found:
+        return None
+    # The most selective: the set whose shortest string is longest, then the smallest set.
+    return max(found, key=lambda options: (min(len(o) for o in options), -len(options)))
+
+
+def _regex_prefilter(pattern: str) -> frozenset[str] | None:
+    """_required_literals of PATTERN as compiled (None when it cannot be worked out)."""
+    try:
+        parsed = re._parser.parse(pattern, re.IGNORECASE)  # type: ignore[attr-defined]
+        return _required_literals(list(parsed))
+    except Exception:  # a private module: when it changes, the regexes simply run on every text
+        return None
+
+
+# Memoized texts, text pairs and outcomes per RuleSet; a memo starts over past this size (memory stays bounded).
+_MEMO_LIMIT = 200_000
+
+Check = Callable[[Decimal, int], bool]  # of a transaction's amount and account id
+
+
+def _check(condition: Condition) -> Check:
+    """A non-text condition as a test of the transaction's amount and account: _condition_matches' test."""
+    if isinstance(condition, AmountCondition):
+        low, high = condition.min, condition.max
+        return lambda amount, _account: (low is None or amount >= low) and (high is None or amount <= high)
+    if isinstance(condition, AccountCondition):
+        ids = condition.account_ids
+        return lambda _amount, account: account in ids
+    if isinstance(condition, DirectionCondition):
+        if condition.direction == "in":
+            return lambda amount, _account: amount > 0
+        return lambda amount, _account: amount < 0
+    raise TypeError(condition)  # pragma: no cover - text conditions are indexed, never checked one by one
+
+
+def _combined(any_mode: bool, checks: tuple[Check, ...]) -> Check:
+    """One test for a rule's non-text conditions: all of them, or any of them."""
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:  # the usual "amount and direction", without a generator per call
+        first, second = checks
+        if any_mode:
+            return lambda amount, account: first(amount, account) or second(amount, account)
+        return lambda amount, account: first(amount, account) and second(amount, account)
+    if any_mode:
+        return lambda amount, account: any(check(amount, account) for check in checks)
+    return lambda amount, account: all(check(amount, account) for check in checks)
+
+
+class _Plan:
+    """The candidate rules of a set of text-condition hits, in order: ENTRIES are (rule index, None when its text
+    already decided it matches, else the test of its other conditions). OUTCOMES memoizes the outcome per bitmask
+    of which tests held."""
+
+    __slots__ = ("checked", "entries", "outcomes")
+
+    def __init__(self, entries: list[tuple[int, Check | None]]) -> None:
+        self.entries = entries
+        self.checked = tuple(test for _, test in entries if test is not None)
+        self.outcomes: dict[int, Outcome] = {}
+
+
+class RuleSet:
+    """RULES compiled once to categorize many transactions: `apply(txn)` returns exactly `apply_rules(rules, txn)`.
+
+    The rules' text conditions are indexed by their normalized literals (equals and starts_with by dictionary,
+    contains by trigram, regexes behind the literals they require), so a text is tested against the few conditions
+    that can hold instead of all of them. Which rules a (description, merchant) pair leaves as candidates is worked
+    out once per distinct pair; per transaction only the candidates' amount, account and direction conditions run,
+    and the outcome of each combination of their results is built once. The rules are read when the set is built:
+    build a new one after changing them.
+    """
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        # The same order as apply_rules (a stable sort of the enabled rules); a rule without conditions never matches.
+        self._rules = [r for r in sorted((r for r in rules if r.enabled), key=_order) if r.conditions]
+        self._any: list[bool] = []
+        self._need: list[int] = []  # distinct text conditions of the rule
+        self._all_checks: list[Check | None] = []  # all its other conditions hold (None: it has none)
+        self._any_checks: list[Check | None] = []  # any of them holds
+        self._static: list[int] = []  # candidates whatever the text: no text condition, or "any" with others
+        self._rules_of: list[list[int]] = []  # text condition id → rules using it
+        ids: dict[tuple[str, str, str], int] = {}
+        for index, rule in enumerate(self._rules):
+            text_ids: list[int] = []
+            checks: list[Check] = []
+            for condition in rule.conditions:
+                if not isinstance(condition, TextCondition):
+                    checks.append(_check(condition))
+                    continue
+                value = condition.value if condition.op == "regex" else _clean(condition.value)
+                key = (condition.field, condition.op, value)
+                if key not in ids:
+                    ids[key] = len(ids)
+                    self._rules_of.append([])
+                cid = ids[key]
+                if cid not in text_ids:
+                    text_ids.append(cid)
+                    self._rules_of[cid].append(index)
+            any_mode = rule.match != "all"
+            self._any.append(any_mode)
+            self._need.append(len(text_ids))
+            self._all_checks.append(_combined(False, tuple(checks)) if checks else None)
+            self._any_checks.append(_combined(True, tuple(checks)) if checks else None)
+            if not text_ids or (any_mode and checks):
+                self._static.append(index)
+        self._fields = {
+            name: _FieldIndex([(key, cid) for key, cid in ids.items() if key[0] == name]) for name in TEXT_FIELDS
+        }
+        self._plans: dict[tuple[str, str], _Plan] = {}  # by (description, merchant)
+        self._by_hits: dict[frozenset[int], _Plan] = {}  # texts with the same hits share a plan
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def _plan(self, description: str, merchant: str) -> _Plan:
+        hits = self._fields["description"].hits(description) | self._fields["merchant"].hits(merchant)
+        plan = self._by_hits.get(hits)
+        if plan is not None:
+            return plan
+        counts: dict[int, int] = {}
+        for cid in hits:
+            for index in self._rules_of[cid]:
+                counts[index] = counts.get(index, 0) + 1
+        entries: list[tuple[int, Check | None]] = []
+        for index, count in counts.items():
+            if self._any[index]:  # one text condition holds: matched
+                entries.append((index, None))
+            elif count == self._need[index]:  # every text condition holds: the others decide
+                entries.append((index, self._all_checks[index]))
+        for index in self._static:
+            if index not in counts:  # no text condition holds (or there is none): the others decide
+                entries.append((index, (self._any_checks if self._any[index] else self._all_checks)[index]))
+        entries.sort(key=lambda entry: entry[0])
+        if len(self._by_hits) >= _MEMO_LIMIT:
+            self._by_hits.clear()
+        plan = self._by_hits[hits] = _Plan(entries)
+        return plan
+
+    def _outcome(self, plan: _Plan, mask: int) -> Outcome:
+        outcome = Outcome()
+        bit = 1
+        for index, test in plan.entries:
+            if test is not None:
+                held = mask & bit
+                bit <<= 1
+                if not held:
+                    continue
+            _apply_actions(outcome, self._rules[index])
+        if len(plan.outcomes) >= _MEMO_LIMIT:  # pragma: no cover - 2**17 combinations of checked rules
+            plan.outcomes.clear()
+        plan.outcomes[mask] = outcome
+        return outcome
+
+    def outcome_of(self, description: str, merchant: str, amount: Decimal, account_id: int) -> Outcome:
+        """apply() for a transaction given by the only fields rules look at, without building a Txn. The Outcome is
+        shared by every transaction with the same result: read it, never change it."""
+        key = (description, merchant)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= _MEMO_LIMIT:
+                self._plans.clear()
+            plan = self._plans[key] = self._plan(description, merchant)
+        mask = 0
+        bit = 1
+        for test in plan.checked:
+            if test(amount, account_id):
+                mask |= bit
+            bit <<= 1
+        found = plan.outcomes.get(mask)
+        if found is None:
+            found = self._outcome(plan, mask)
+        return found
+
+    def apply(self, txn: Txn) -> Outcome:
+        """What the rules decide for TXN: the same Outcome as apply_rules(rules, txn) (a new object each time)."""
+        found = self.outcome_of(txn.description, txn.merchant, txn.amount, txn.account_id)
+        return Outcome(
+            found.category_id,
+            found.merchant,
+            found.is_transfer,
+            list(found.notes),
+            found.rule_id,
+            list(found.matched_rule_ids),
+        )
+
+
+class _FieldIndex:
+    """One text field's conditions, indexed: `hits(text)` is the ids of those that hold for the text."""
+
+    def __init__(self, conditions: list[tuple[tuple[str, str, str], int]]) -> None:
+        self.equals: dict[str, list[int]] = {}
+        starts: dict[str, list[int]] = {}
+        contains: list[tuple[str, int]] = []
+        self.regexes: list[tuple[re.Pattern[str], int]] = []
+        self.unfiltered: list[int] = []  # regexes without a known required literal: tried on every text
+        literals: list[tuple[str, int]] = []
+        for (_field, op, value), cid in conditions:
+            if op == "equals":
+                self.equals.setdefault(value, []).append(cid)
+            elif op == "starts_with":
+                starts.setdefault(value, []).append(cid)
+            elif op == "contains":
+                contains.append((value, cid))
+            else:
+                slot = len(self.regexes)
+                self.regexes.append((_compile(value), cid))
+                required = _regex_prefilter(value)
+                if required is None:
+                    self.unfiltered.append(slot)
+                else:
+                    literals.extend((literal, slot) for literal in required)
+        # starts_with values by their first three characters (shorter ones: tried on every text).
+        self.starts_short = [(value, cids) for value, cids in starts.items() if len(value) < 3]
+        self.starts: dict[str, list[tuple[str, list[int]]]] = {}
+        for value, cids in starts.items():
+            if len(value) >= 3:
+                self.starts.setdefault(value[:3], []).append((value, cids))
+        self.contains = _Substrings(contains)
+        self.required = _Substrings(literals)
+        self.memo: dict[str, frozenset[int]] = {}
+
+    def hits(self, raw: str) -> frozenset[int]:
+        found = self.memo.get(raw)
+        if found is None:
+            if len(self.memo) >= _MEMO_LIMIT:
+                self.memo.clear()
+            found = self.memo[raw] = self._hits(raw)
+        return found
+
+    def _hits(self, raw: str) -> frozenset[int]:
+        # The same texts as _text_matches: the cleaned text (regexes: the raw text) and the merchant key.
+        cleaned = _clean(raw)
+        key = normalize_merchant(raw)
+        key_grams = _trigrams(key)
+        cleaned_grams = key_grams if cleaned == key else _trigrams(cleaned)
+        hits: set[int] = set()
+        for text, grams in ((cleaned, cleaned_grams), (key, key_grams)):
+            hits.update(self.equals.get(text, ()))
+            for value, cids in self.starts_short:
+                if text.startswith(value):
+                    hits.update(cids)
+            for value, cids in self.starts.get(text[:3], ()):
+                if text.startswith(value):
+                    hits.update(cids)
+            self.contains.find(text, grams, hits)
+        if self.regexes:
+            searched, key_searched = raw[:MAX_MATCH_TEXT], key[:MAX_MATCH_TEXT]
+            if searched.isascii() and key_searched.isascii():
+                slots: set[int] = set(self.unfiltered)
+                lowered = searched.lower()
+                self.required.find(lowered, cleaned_grams if lowered == cleaned else _trigrams(lowered), slots)
+                self.required.find(key_searched, key_grams if key_searched == key else _trigrams(key_searched), slots)
+                tried = sorted(slots)
+            else:  # IGNORECASE folds some non-ASCII letters onto ASCII ones (long s, Kelvin sign): no prefilter
+                tried = list(range(len(self.regexes)))
+            for slot in tried:
+                pattern, cid = self.regexes[slot]
+                if pattern.search(searched) is not None or pattern.search(key_searched) is not None:
+                    hits.add(cid)
+        return frozenset(hits)
 
 
 def preview(rule: Rule, txns: Iterable[Txn]) -> list[Change]:

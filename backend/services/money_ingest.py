@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Dialect, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from backend.db import utcnow
 from backend.models import BankAccount, ProviderAccount, Transaction, TransactionRule
 from backend.money.categories import keyword_category
 from backend.money.learned import LearnedIndex
-from backend.money.rules import Rule, RuleError, apply_rules, parse_rule
+from backend.money.rules import Rule, RuleError, RuleSet, parse_rule
 from backend.money.transfers import find_transfers
 from backend.money.txn import Txn
 from backend.services import alert_marks
@@ -26,6 +28,8 @@ from integrations.records import BankAccountRecord, SyncWindow, TransactionRecor
 
 T = TypeVar("T")
 CHUNK = 500
+# Fingerprints looked up per query when storing: far under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+LOOKUP_CHUNK = 5000
 TRANSFER_WINDOW_DAYS = 5
 # How much categorized history the learned suggestions read (newest first): enough to know the regular merchants.
 LEARNED_HISTORY = 5000
@@ -124,8 +128,18 @@ def load_rules(session: Session, workspace_id: int) -> list[Rule]:
 
 def learned_index(session: Session, workspace_id: int) -> LearnedIndex:
     """Votes of the workspace's own categorized history (people's and their rules' choices only)."""
-    rows = session.scalars(
-        select(Transaction)
+    rows = session.execute(
+        select(
+            Transaction.id,
+            Transaction.bank_account_id,
+            Transaction.posted_on,
+            Transaction.amount,
+            Transaction.description,
+            Transaction.merchant,
+            Transaction.category_id,
+            Transaction.is_transfer,
+            Transaction.pending,
+        )
         .where(
             Transaction.workspace_id == workspace_id,
             Transaction.category_id.is_not(None),
@@ -134,7 +148,78 @@ def learned_index(session: Session, workspace_id: int) -> LearnedIndex:
         .order_by(Transaction.posted_on.desc(), Transaction.id.desc())
         .limit(LEARNED_HISTORY)
     )
-    return LearnedIndex(_txn(r) for r in rows)
+    # The columns only (no ORM rows to build and track): the same values _txn reads.
+    return LearnedIndex(Txn(*row) for row in rows)
+
+
+Choice = tuple[int | None, str | None, Decimal | None, int | None]  # category id, source, confidence, rule id
+# description, merchant, amount, bank account id, provider category, notes, is_transfer
+_Fields = tuple[str, str, Decimal, int, str, str, bool]
+_NOT_YET: Any = object()
+_MEMO_LIMIT = 200_000
+
+
+class _Categorizer:
+    """What categorize() needs, read once per call: the workspace's default category ids, its rules compiled into a
+    RuleSet, its learned history. The learned and keyword guesses depend only on the merchant, the description and
+    the direction, so they are memoized per (merchant, description, sign): a statement repeats its payees."""
+
+    def __init__(self, session: Session, workspace_id: int) -> None:
+        self.keys = ensure_defaults(session, workspace_id)
+        self.rules = RuleSet(load_rules(session, workspace_id))
+        self.learned = learned_index(session, workspace_id)
+        self._learned: dict[tuple[str, str, int], tuple[int, Decimal] | None] = {}
+        self._keyword: dict[tuple[str, str, int], tuple[str, Decimal] | None] = {}
+
+    def decide(self, row: Callable[[], Txn], values: _Fields) -> dict[str, Any]:
+        """The columns categorizing a transaction sets, by name. VALUES: its current description, merchant, amount,
+        bank account id, provider category, notes and is_transfer; ROW builds it as a Txn (only when a learned or
+        keyword guess is worked out)."""
+        description, merchant, amount, account_id, provider_category, notes, is_transfer = values
+        outcome = self.rules.outcome_of(description, merchant, amount, account_id)  # shared: read only
+        changes: dict[str, Any] = {}
+        if outcome.merchant:
+            changes["merchant"] = outcome.merchant
+        if outcome.notes:
+            existing = [n for n in (notes or "").split("\n") if n]
+            changes["notes"] = "\n".join(existing + [n for n in outcome.notes if n not in existing])
+        if outcome.is_transfer and not is_transfer:
+            # A rule said so: no automatic pairing changes it.
+            changes["is_transfer"], changes["transfer_locked"] = True, True
+        choice: Choice = (None, None, None, None)
+        if outcome.category_id is not None:
+            choice = (outcome.category_id, "rule", ONE, outcome.rule_id)
+        else:
+            memo = (merchant, description, (amount > 0) - (amount < 0))
+            if (suggested := self._suggest(memo, row)) is not None:
+                choice = (suggested[0], "learned", suggested[1], None)
+            elif (key := provider_category_key(provider_category)) and key in self.keys:
+                choice = (self.keys[key], "provider", PROVIDER_CONFIDENCE, None)
+            elif (guess := self._guess(memo, row)) is not None and guess[0] in self.keys:
+                choice = (self.keys[guess[0]], "keyword", guess[1], None)
+        changes["category_id"], changes["category_source"] = choice[0], choice[1]
+        changes["category_confidence"], changes["category_rule_id"] = choice[2], choice[3]
+        return changes
+
+    def _suggest(self, memo: tuple[str, str, int], row: Callable[[], Txn]) -> tuple[int, Decimal] | None:
+        found = self._learned.get(memo, _NOT_YET)
+        if found is _NOT_YET:
+            if len(self._learned) >= _MEMO_LIMIT:
+                self._learned.clear()
+            found = self._learned[memo] = self.learned.suggest(row())
+        return found
+
+    def _guess(self, memo: tuple[str, str, int], row: Callable[[], Txn]) -> tuple[str, Decimal] | None:
+        found = self._keyword.get(memo, _NOT_YET)
+        if found is _NOT_YET:
+            if len(self._keyword) >= _MEMO_LIMIT:
+                self._keyword.clear()
+            found = self._keyword[memo] = keyword_category(row())
+        return found
+
+
+def _same(txn: Txn) -> Txn:
+    return txn
 
 
 def categorize(
@@ -142,35 +227,79 @@ def categorize(
 ) -> int:
     """Set category, source and confidence on ROWS (not those whose source is in KEEP_SOURCES); rules may also
     rename the merchant, add notes and mark a transfer. Returns how many got a category."""
-    keys = ensure_defaults(session, workspace_id)
-    rules = load_rules(session, workspace_id)
-    learned = learned_index(session, workspace_id)
+    categorizer = _Categorizer(session, workspace_id)
     keep = set(keep_sources)
     done = 0
     for index, row in enumerate(rows):
         if row.category_source in keep:
             continue
         txn = _txn(row, key=row.id if row.id is not None else -(index + 1))
-        outcome = apply_rules(rules, txn)
-        if outcome.merchant:
-            row.merchant = outcome.merchant
-        if outcome.notes:
-            existing = [n for n in (row.notes or "").split("\n") if n]
-            row.notes = "\n".join(existing + [n for n in outcome.notes if n not in existing])
-        if outcome.is_transfer and not row.is_transfer:
-            row.is_transfer, row.transfer_locked = True, True  # a rule said so: no automatic pairing changes it
-        choice: tuple[int | None, str | None, Decimal | None, int | None] = (None, None, None, None)
-        if outcome.category_id is not None:
-            choice = (outcome.category_id, "rule", ONE, outcome.rule_id)
-        elif (suggested := learned.suggest(txn)) is not None:
-            choice = (suggested[0], "learned", suggested[1], None)
-        elif (key := provider_category_key(row.provider_category)) and key in keys:
-            choice = (keys[key], "provider", PROVIDER_CONFIDENCE, None)
-        elif (guess := keyword_category(txn)) is not None and guess[0] in keys:
-            choice = (keys[guess[0]], "keyword", guess[1], None)
-        row.category_id, row.category_source, row.category_confidence, row.category_rule_id = choice
-        done += choice[0] is not None
+        fields = (txn.description, txn.merchant, txn.amount, txn.account_id, row.provider_category, row.notes)
+        changes = categorizer.decide(partial(_same, txn), (*fields, row.is_transfer))
+        for name, value in changes.items():
+            setattr(row, name, value)
+        done += changes["category_id"] is not None
     return done
+
+
+def _categorize_new(session: Session, workspace_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """categorize() for the column values of new transactions (store() inserts them without ORM rows)."""
+    categorizer = _Categorizer(session, workspace_id)
+    decide = categorizer.decide
+    for index, values in enumerate(rows):
+        if values["category_source"] == "manual":  # carried over from the pending version: a person chose it
+            continue
+
+        def txn(values: dict[str, Any] = values, index: int = index) -> Txn:
+            # As _txn builds it from a row (positional: Txn's field order); only for a learned or keyword guess.
+            return Txn(
+                -(index + 1),
+                values["bank_account_id"],
+                values["posted_on"],
+                values["amount"],
+                values["description"],
+                values["merchant"],
+                values["category_id"],
+                values["is_transfer"],
+                values["pending"],
+            )
+
+        fields = (values["description"], values["merchant"], values["amount"], values["bank_account_id"])
+        values.update(decide(txn, (*fields, values["provider_category"], values["notes"], values["is_transfer"])))
+
+
+def new_values(
+    item: NewTransaction, *, bank_account: BankAccount, import_id: int | None, now: dt.datetime
+) -> dict[str, Any]:
+    """The columns of ITEM as a new, not yet categorized transaction of BANK_ACCOUNT, as store() inserts them
+    (every column given, so that all rows have one executemany shape)."""
+    return {
+        "workspace_id": bank_account.workspace_id,
+        "bank_account_id": bank_account.id,
+        "fingerprint": item.fingerprint,
+        "external_id": item.external_id,
+        "posted_on": item.posted_on,
+        "amount": item.amount,
+        "currency": item.currency or bank_account.currency,
+        "description": item.description,
+        "merchant": item.merchant,
+        "pending": item.pending,
+        "pending_external_id": item.pending_external_id,
+        "provider_category": item.provider_category,
+        "category_id": None,
+        "category_source": None,
+        "category_confidence": None,
+        "category_rule_id": None,
+        "notes": "",
+        "excluded": False,
+        "transfer_peer_id": None,
+        "is_transfer": False,
+        "transfer_locked": False,
+        "import_id": import_id,
+        "raw": item.raw,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def store(
@@ -191,61 +320,154 @@ def store(
     for item in items:
         unique[item.fingerprint] = item  # one sync may repeat a transaction: the last version wins
     existing: dict[str, Transaction] = {}
+    known: set[str] = set()
     fingerprints = list(unique)
-    for chunk in _chunks(fingerprints):
-        for row in session.scalars(
-            select(Transaction).where(
-                Transaction.bank_account_id == bank_account.id, Transaction.fingerprint.in_(chunk)
-            )
-        ):
-            existing[row.fingerprint] = row
+    for chunk in _chunks(fingerprints, LOOKUP_CHUNK):
+        where = (Transaction.bank_account_id == bank_account.id, Transaction.fingerprint.in_(chunk))
+        if update_existing:  # a sync refreshes stored rows: load them
+            for row in session.scalars(select(Transaction).where(*where)):
+                existing[row.fingerprint] = row
+        else:  # an import only needs to know which are stored
+            known.update(session.scalars(select(Transaction.fingerprint).where(*where)))
+    known.update(existing)
     carried = _take_pending(session, bank_account, [i for i in unique.values() if i.pending_external_id], result)
-    new_rows: list[Transaction] = []
+    now = utcnow()
+    new_rows: list[dict[str, Any]] = []
     for fingerprint, item in unique.items():
-        stored = existing.get(fingerprint)
-        if stored is not None:
+        if fingerprint in known:
             if not update_existing:
                 result.duplicates.append(fingerprint)
                 continue
-            changed = _refresh(stored, item)
+            changed = _refresh(existing[fingerprint], item)
             result.updated += changed
             continue
-        row = Transaction(
-            workspace_id=workspace_id,
-            bank_account_id=bank_account.id,
-            fingerprint=fingerprint,
-            external_id=item.external_id,
-            posted_on=item.posted_on,
-            amount=item.amount,
-            currency=item.currency or bank_account.currency,
-            description=item.description,
-            merchant=item.merchant,
-            pending=item.pending,
-            pending_external_id=item.pending_external_id,
-            provider_category=item.provider_category,
-            notes="",
-            excluded=False,
-            is_transfer=False,
-            transfer_locked=False,
-            import_id=import_id,
-            raw=item.raw,
-        )
+        values = new_values(item, bank_account=bank_account, import_id=import_id, now=now)
         previous = carried.get(item.pending_external_id) if item.pending_external_id else None
         if previous is not None:  # what a person set on the pending version stays on the posted one
-            row.category_id, row.category_source = previous["category_id"], previous["category_source"]
-            row.category_confidence, row.notes = previous["category_confidence"], previous["notes"]
-            row.excluded = previous["excluded"]
-        new_rows.append(row)
-    categorize(session, workspace_id, new_rows)
-    session.add_all(new_rows)
-    session.flush()
-    result.added = [r.id for r in new_rows]
-    touched = [r.posted_on for r in new_rows] + [existing[f].posted_on for f in existing if update_existing]
+            values["category_id"], values["category_source"] = previous["category_id"], previous["category_source"]
+            values["category_confidence"], values["notes"] = previous["category_confidence"], previous["notes"]
+            values["excluded"] = previous["excluded"]
+        new_rows.append(values)
+    if new_rows:
+        _categorize_new(session, workspace_id, new_rows)
+    else:
+        ensure_defaults(session, workspace_id)  # as categorizing does: the workspace has its categories after
+    result.added = _insert(session, bank_account.id, new_rows)
+    touched = [r["posted_on"] for r in new_rows] + [existing[f].posted_on for f in existing if update_existing]
     if touched:
         result.transfers = pair_transfers(session, workspace_id, min(touched), max(touched))
     if new_rows or result.updated or result.replaced_pending:
         alert_marks.mark(session, [workspace_id])
     return result
+
+
+# From this many new rows on, store() inserts them in bulk below SQLAlchemy's per-row statement handling: a
+# driver-level executemany on SQLite, COPY into a staging table on PostgreSQL (smaller batches: one INSERT … RETURNING).
+BULK_INSERT_ROWS = 200
+_STAGE = "transactions_stage"
+
+
+def _insert(session: Session, bank_account_id: int, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ROWS (every column but id, the same columns in each; fingerprints unique, all of BANK_ACCOUNT_ID) in
+    bulk, not one ORM object and INSERT per row; returns their ids in ROWS' order."""
+    if not rows:
+        return []
+    session.flush()  # anything pending goes first, as add_all + flush would have written it
+    table: Table = Transaction.__table__  # type: ignore[assignment]
+    if len(rows) < BULK_INSERT_ROWS:
+        # One multi-row INSERT … RETURNING. Not sort_by_parameter_order: SQLite would then insert row by row.
+        statement = insert(table).returning(table.c.fingerprint, table.c.id)
+        ids = {fingerprint: int(row_id) for fingerprint, row_id in session.execute(statement, rows)}
+    else:
+        connection = session.connection()
+        columns = list(rows[0])
+        values = _bind_values(table, connection.dialect, columns, rows)
+        if connection.dialect.name == "postgresql":
+            ids = _insert_postgres(connection, columns, values)
+        else:
+            # A plain executemany of the driver (sqlite3 loops in C); the column names are the table's own.
+            sql = f"INSERT INTO transactions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"  # noqa: S608
+            connection.exec_driver_sql(sql, values)
+            ids = {}
+            fingerprints = [r["fingerprint"] for r in rows]
+            for chunk in _chunks(fingerprints, LOOKUP_CHUNK):
+                found = session.execute(
+                    select(Transaction.fingerprint, Transaction.id).where(
+                        Transaction.bank_account_id == bank_account_id, Transaction.fingerprint.in_(chunk)
+                    )
+                )
+                ids.update({fingerprint: int(row_id) for fingerprint, row_id in found})
+    return [ids[r["fingerprint"]] for r in rows]
+
+
+def _bind_values(
+    table: Table, dialect: Dialect, columns: list[str], rows: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """ROWS as tuples of COLUMNS' values the way SQLAlchemy hands them to the driver (each column type's own bind
+    processor: UTC datetimes, JSON text, SQLite's dates and numbers…), a processed value reused for equal ones."""
+    processed: list[list[Any]] = []
+    for name in columns:
+        raw = [r[name] for r in rows]
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            processed.append(raw)
+            continue
+        memo: dict[tuple[type, Any], Any] = {}
+        out = []
+        for value in raw:
+            try:
+                key = (type(value), value)
+                found = memo.get(key, _NOT_YET)
+            except TypeError:  # unhashable (a JSON document): processed each time
+                out.append(process(value))
+                continue
+            if found is _NOT_YET:
+                found = memo[key] = process(value)
+            out.append(found)
+        processed.append(out)
+    return list(zip(*processed, strict=True))
+
+
+def _insert_postgres(connection: Connection, columns: list[str], values: list[tuple[Any, ...]]) -> dict[str, int]:
+    """COPY into a temporary staging table, then one INSERT … SELECT … RETURNING (COPY FROM cannot write to a table
+    with row-level security; the INSERT goes through it like any other, and its errors are SQLAlchemy's)."""
+    names = ", ".join(columns)
+    # Same column types as transactions, so COPY rounds and length-checks as the table would; dropped at commit at
+    # the latest, and right after use so that a second store() in the transaction can create it again.
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE {_STAGE} ON COMMIT DROP AS SELECT {names} FROM transactions WITH NO DATA"  # noqa: S608
+    )
+    driver: Any = connection.connection.driver_connection  # the psycopg connection, in the same transaction
+    with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(row)
+    inserted = connection.exec_driver_sql(
+        f"INSERT INTO transactions ({names}) SELECT {names} FROM {_STAGE} RETURNING fingerprint, id"  # noqa: S608
+    )
+    ids = {fingerprint: int(row_id) for fingerprint, row_id in inserted}
+    connection.exec_driver_sql(f"DROP TABLE {_STAGE}")
+    _refresh_statistics(connection, len(ids))
+    return ids
+
+
+# After a bulk insert of at least this many rows that grew the table by more than STALE_SHARE of what the
+# planner's statistics say it holds, they are refreshed (ANALYZE) in the same transaction.
+ANALYZE_MIN_ROWS = 5000
+STALE_SHARE = 0.2
+
+
+def _refresh_statistics(connection: Connection, inserted: int) -> None:
+    """ANALYZE transactions when this insert made the planner's statistics badly stale. Autovacuum would only do
+    it up to a minute after the commit; meanwhile PostgreSQL plans fingerprint lookups (the next import's
+    duplicates) as if the table were still small, and its cached generic plans scan every row per lookup
+    (minutes for a second 100,000-row statement). ANALYZE reads a sample (30,000 rows at most); its lock only
+    conflicts with VACUUM, another ANALYZE and schema changes, not with reads or writes. A role that does not
+    own the table gets a warning and no statistics, not an error."""
+    if inserted < ANALYZE_MIN_ROWS:
+        return
+    known = connection.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'transactions'::regclass").scalar()
+    if known is None or inserted > STALE_SHARE * max(float(known), 0.0):
+        connection.exec_driver_sql("ANALYZE transactions")
 
 
 def _refresh(row: Transaction, item: NewTransaction) -> bool:
@@ -334,22 +556,48 @@ def pair_transfers(session: Session, workspace_id: int, start: dt.date, end: dt.
     """Pair opposite amounts between two of the workspace's accounts within TRANSFER_WINDOW_DAYS of [START, END]
     (each transaction in at most one pair; ones a person unpaired stay unpaired). Returns the new pairs."""
     margin = dt.timedelta(days=TRANSFER_WINDOW_DAYS)
-    rows = session.scalars(
-        select(Transaction).where(
-            Transaction.workspace_id == workspace_id,
-            Transaction.posted_on >= start - margin,
-            Transaction.posted_on <= end + margin,
-            Transaction.is_transfer.is_(False),
-            Transaction.transfer_locked.is_(False),
-            Transaction.pending.is_(False),
+    candidates = (
+        Transaction.workspace_id == workspace_id,
+        Transaction.posted_on >= start - margin,
+        Transaction.posted_on <= end + margin,
+        Transaction.is_transfer.is_(False),
+        Transaction.transfer_locked.is_(False),
+        Transaction.pending.is_(False),
+    )
+    # Only amounts that occur both ways in two accounts of the range can pair (find_transfers pairs an amount out
+    # with the same amount in on another account): the database keeps those rows, in one scan of the range (window
+    # aggregates, so no plan re-reads it per row), and only the four columns pairing looks at are read — an
+    # import's range may hold 100,000 transactions, few of them candidates.
+    size = func.abs(Transaction.amount)
+    ranged = (
+        select(
+            Transaction.id,
+            Transaction.bank_account_id,
+            Transaction.posted_on,
+            Transaction.amount,
+            func.min(Transaction.amount).over(partition_by=size).label("lowest"),
+            func.max(Transaction.amount).over(partition_by=size).label("highest"),
+            func.min(Transaction.bank_account_id).over(partition_by=size).label("first_account"),
+            func.max(Transaction.bank_account_id).over(partition_by=size).label("last_account"),
+        )
+        .where(*candidates)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranged.c.id, ranged.c.bank_account_id, ranged.c.posted_on, ranged.c.amount).where(
+            ranged.c.lowest < 0, ranged.c.highest > 0, ranged.c.first_account != ranged.c.last_account
         )
     ).all()
-    by_id = {r.id: r for r in rows}
-    pairs = find_transfers([_txn(r) for r in rows], window_days=TRANSFER_WINDOW_DAYS)
+    txns = [Txn(id=r[0], account_id=r[1], posted_on=r[2], amount=r[3], description="") for r in rows]
+    pairs = find_transfers(txns, window_days=TRANSFER_WINDOW_DAYS)
+    peers: dict[int, int] = {}
     for out_id, in_id in pairs:
-        out, into = by_id[out_id], by_id[in_id]
-        out.is_transfer = into.is_transfer = True
-        out.transfer_peer_id, into.transfer_peer_id = in_id, out_id
+        peers[out_id], peers[in_id] = in_id, out_id
+    # Only the paired rows are loaded, and changed through the ORM (rows the session holds stay in step).
+    for chunk in _chunks(sorted(peers)):
+        for row in session.scalars(select(Transaction).where(Transaction.id.in_(chunk))):
+            row.is_transfer = True
+            row.transfer_peer_id = peers[row.id]
     if pairs:
         session.flush()
     return len(pairs)
