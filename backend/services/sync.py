@@ -305,17 +305,29 @@ def sync_account(*, db: Database, claimed: Claimed, worker: str, config: SyncSet
         if held is not None:
             # Complete on its own even when a later page failed: keep it (the watermark says how far it goes).
             progress.records += _store(session, account, held, claimed.prices)
-        status = _end_run(session, run_id, progress, error, message)
-        _finish(account, claimed.interval, error, message)
-        log.info(
-            "sync account=%s kind=%s status=%s records=%s%s",
-            account_id,
-            account.kind,
-            status,
-            progress.records,
-            f" error_kind={error.kind}" if error else (" error_kind=internal" if message else ""),
-        )
-        return status
+        return _close(session, account, claimed, progress, error, message)
+
+
+def _close(
+    session: Session,
+    account: ProviderAccount,
+    claimed: Claimed,
+    progress: _Progress,
+    error: ProviderError | None,
+    message: str | None,
+) -> str:
+    """End the run and set the account's status and next sync from its outcome (the sync's last transaction)."""
+    status = _end_run(session, claimed.run_id, progress, error, message)
+    _finish(account, claimed.interval, error, message)
+    log.info(
+        "sync account=%s kind=%s status=%s records=%s%s",
+        account.id,
+        account.kind,
+        status,
+        progress.records,
+        f" error_kind={error.kind}" if error else (" error_kind=internal" if message else ""),
+    )
+    return status
 
 
 def _sync_money(*, db: Database, claimed: Claimed, worker: str, lease: dt.timedelta, progress: _Progress) -> str:
@@ -346,17 +358,7 @@ def _sync_money(*, db: Database, claimed: Claimed, worker: str, lease: dt.timede
             except Exception:
                 log.exception("storing the transactions of account %s failed", account_id)
                 message = "internal error while storing transactions; see the worker log"
-        status = _end_run(session, run_id, progress, error, message)
-        _finish(account, claimed.interval, error, message)
-        log.info(
-            "sync account=%s kind=%s status=%s records=%s%s",
-            account_id,
-            account.kind,
-            status,
-            progress.records,
-            f" error_kind={error.kind}" if error else (" error_kind=internal" if message else ""),
-        )
-        return status
+        return _close(session, account, claimed, progress, error, message)
 
 
 def _store_held(
