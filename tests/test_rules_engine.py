@@ -1,17 +1,21 @@
 """RuleSet, the compiled rule engine categorize() uses: the same Outcome as the naive apply_rules, whatever the rules
-and transactions (randomized with hypothesis), including the corners of text matching its indexes shortcut."""
+and transactions (randomized with hypothesis), including the corners of text matching its indexes shortcut. And
+store()'s bulk path (categorizing column values, bulk insert) against its one-statement path and categorize()."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from backend.models import BankAccount, Transaction, TransactionRule, Workspace
 from backend.money import rules as rules_module
 from backend.money.rules import (
     AccountCondition,
@@ -30,6 +34,9 @@ from backend.money.rules import (
     parse_rule,
 )
 from backend.money.txn import Txn
+from backend.services import money_ingest
+from backend.services.categories import ensure_defaults
+from backend.services.money_ingest import NewTransaction
 
 DAY = date(2025, 3, 14)
 
@@ -232,3 +239,151 @@ def test_rule_set_on_many_texts_and_rules() -> None:
         for description in (f"POS PURCHASE MERCHANT {i:03d} #4411", f"merchant {i:03d}", f"MERCHANT {i:03d}X"):
             case = txn(description)
             assert engine.apply(case) == apply_rules(rules, case)
+
+
+# --- store(): the bulk insert gives the rows one store() per transaction gives -----------------------------------
+
+
+RULES_JSON: list[dict[str, Any]] = [
+    {"conditions": [{"field": "description", "op": "contains", "value": "coffee"}], "category": "coffee"},
+    {
+        "conditions": [
+            {"field": "description", "op": "regex", "value": r"^pos\s+purchase"},
+            {"field": "amount", "min": "-50", "max": "0"},
+        ],
+        "category": "shopping",
+        "extra": [{"type": "add_note", "text": "small card purchase"}],
+    },
+    {
+        "match": "any",
+        "conditions": [
+            {"field": "merchant", "op": "equals", "value": "netflix"},
+            {"field": "description", "op": "starts_with", "value": "spotify"},
+        ],
+        "category": "streaming",
+        "extra": [{"type": "rename_merchant", "name": "Streaming service"}],
+    },
+    {
+        "conditions": [{"field": "description", "op": "contains", "value": "card autopay"}],
+        "category": "transfers",
+        "extra": [{"type": "mark_transfer"}],
+    },
+]
+DESCRIPTIONS = (
+    "POS PURCHASE STARBUCKS #1234 SEATTLE WA", "Blue Bottle Coffee", "NETFLIX.COM 866-579-7172", "Spotify USA",
+    "CARD AUTOPAY PPD ID 4760039224", "ONLINE TRANSFER TO SAVINGS", "PAYROLL ACME CORP", "Trader Joe's #552",
+    "Überweisung Miete", "Café Olé ☕", "AMZN Mktp US*2K3L45AB1",
+)  # fmt: skip
+
+
+def _workspace(session: Any, name: str) -> dict[str, Any]:
+    """A workspace with its default categories, checking and savings accounts, and RULES_JSON as stored rules."""
+    workspace = Workspace(name=name)
+    session.add(workspace)
+    session.flush()
+    keys = ensure_defaults(session, workspace.id)
+    checking = BankAccount(workspace_id=workspace.id, name="Checking", currency="USD")
+    savings = BankAccount(workspace_id=workspace.id, name="Savings", currency="EUR")
+    session.add_all([checking, savings])
+    session.flush()
+    for position, spec in enumerate(RULES_JSON):
+        actions = [{"type": "set_category", "category_id": keys[spec["category"]]}, *spec.get("extra", [])]
+        definition = {"match": spec.get("match", "all"), "conditions": spec["conditions"], "actions": actions}
+        session.add(
+            TransactionRule(
+                workspace_id=workspace.id, name=f"r{position}", position=position, enabled=True, definition=definition
+            )
+        )
+    session.flush()
+    return {"id": workspace.id, "keys": keys, "checking": checking, "savings": savings}
+
+
+def _items(count: int) -> list[NewTransaction]:
+    out = []
+    for i in range(count):
+        amount = Decimal(-(i * 37 % 9000)) / 100 - Decimal("0.0025") * (i % 3) if i % 7 else Decimal(i * 11 % 500)
+        out.append(
+            NewTransaction(
+                fingerprint=f"h:{i:04d}",
+                posted_on=date(2025, 1, 1) + timedelta(days=i % 40),
+                amount=amount,
+                currency="" if i % 5 else "GBP",
+                description=DESCRIPTIONS[i % len(DESCRIPTIONS)] + ("" if i % 4 else f" {i}"),
+                merchant="NETFLIX.COM" if i % 9 == 0 else "",
+                external_id=f"x{i}" if i % 6 == 0 else "",
+                pending=i % 13 == 0,
+                provider_category="FOOD_AND_DRINK_COFFEE" if i % 10 == 3 else "",
+                raw={"Date": str(i), "Description": DESCRIPTIONS[i % len(DESCRIPTIONS)], "ü": "ß"},
+            )
+        )
+    return out
+
+
+def _stored(session: Any, world: dict[str, Any]) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """The workspace's transactions by (account name, fingerprint), with ids turned into what they stand for."""
+    keys = {v: k for k, v in world["keys"].items()}
+    positions = dict(session.execute(select(TransactionRule.id, TransactionRule.position)).all())
+    rows = session.scalars(select(Transaction).where(Transaction.workspace_id == world["id"])).all()
+    by_id = {r.id: r for r in rows}
+    names = {world["checking"].id: "checking", world["savings"].id: "savings"}
+    out = {}
+    for r in rows:
+        peer = by_id[r.transfer_peer_id] if r.transfer_peer_id is not None else None
+        out[(names[r.bank_account_id], r.fingerprint)] = (
+            r.external_id, r.posted_on, r.amount, r.currency, r.description, r.merchant, r.pending,
+            r.pending_external_id, r.provider_category, keys.get(r.category_id), r.category_source,
+            r.category_confidence, positions.get(r.category_rule_id), r.notes, r.excluded, r.is_transfer,
+            r.transfer_locked, None if peer is None else (names[peer.bank_account_id], peer.fingerprint), r.raw,
+        )  # fmt: skip
+    return out
+
+
+def test_store_in_bulk_stores_what_the_orm_path_stores(app: Any, owner: dict[str, Any]) -> None:
+    """The same items stored in two like workspaces: in bulk (driver executemany / COPY), and with the bulk insert
+    turned off (one INSERT … RETURNING); and categorize() on ORM rows decides what the bulk store decided."""
+    db = app.extensions["spendwatch"].db
+    items = _items(money_ingest.BULK_INSERT_ROWS + 60)
+    transfers = [
+        NewTransaction(fingerprint=f"s:{i}", posted_on=item.posted_on, amount=-item.amount, description="Transfer")
+        for i, item in enumerate(items[:40])
+    ]
+    with db.system_session() as s:
+        bulk, single = _workspace(s, "bulk"), _workspace(s, "single statement")
+    with db.system_session() as s:
+        for world in (bulk, single):
+            money_ingest.store(s, bank_account=s.merge(world["savings"]), items=transfers, update_existing=False)
+        checking = s.merge(bulk["checking"])
+        orm_rows = [
+            Transaction(
+                workspace_id=bulk["id"], bank_account_id=checking.id, fingerprint=item.fingerprint,
+                posted_on=item.posted_on, amount=item.amount, description=item.description, merchant=item.merchant,
+                pending=item.pending, provider_category=item.provider_category, notes="", is_transfer=False,
+            )
+            for item in items
+        ]  # fmt: skip
+        money_ingest.categorize(s, bulk["id"], orm_rows)
+        result = money_ingest.store(s, bank_account=checking, items=items, update_existing=False)
+        with patch.object(money_ingest, "BULK_INSERT_ROWS", 10**9):
+            other = money_ingest.store(s, bank_account=s.merge(single["checking"]), items=items, update_existing=False)
+    with db.system_session() as s:
+        fingerprints = {r.id: r.fingerprint for r in s.scalars(select(Transaction))}
+        assert [fingerprints[i] for i in result.added] == [i.fingerprint for i in items]  # ids in the items' order
+        assert [fingerprints[i] for i in other.added] == [i.fingerprint for i in items]
+        got, expected = _stored(s, bulk), _stored(s, single)
+        decided = {
+            r.fingerprint: (r.category_id, r.category_source, r.category_confidence, r.category_rule_id, r.merchant)
+            for r in s.scalars(select(Transaction).where(Transaction.bank_account_id == bulk["checking"].id))
+        }
+    assert got == expected
+    assert (result.transfers, len(result.added)) == (other.transfers, len(other.added))
+    assert result.transfers > 0
+    assert any(row[15] and row[16] for row in got.values())  # a rule marked a transfer
+    assert {row[10] for row in got.values()} >= {"rule", "provider", "keyword"}
+    for row in orm_rows:
+        assert decided[row.fingerprint] == (
+            row.category_id,
+            row.category_source,
+            row.category_confidence,
+            row.category_rule_id,
+            row.merchant,
+        )

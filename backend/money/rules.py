@@ -453,11 +453,11 @@ def apply_rules(rules: Iterable[Rule], txn: Txn) -> Outcome:
 
 class _Substrings:
     """Which of many literals occur in a text, without testing each: a literal of 3+ characters is filed under its
-    rarest trigram (among all the literals'), so a text only tests the literals filed under its own trigrams."""
+    rarest trigram (among all the literals'), so a text only tests the literals filed under the trigrams it has."""
 
     def __init__(self, items: Iterable[tuple[str, int]]) -> None:
         items = list(items)
-        grams = [{literal[i : i + 3] for i in range(len(literal) - 2)} for literal, _ in items]
+        grams = [_trigrams(literal) for literal, _ in items]
         frequency = Counter(g for found in grams for g in found)
         self.short = [(literal, key) for literal, key in items if len(literal) < 3]
         self.anchors: dict[str, list[tuple[str, int]]] = {}
@@ -465,17 +465,23 @@ class _Substrings:
             if found:
                 anchor = min(found, key=lambda g: (frequency[g], g))
                 self.anchors.setdefault(anchor, []).append((literal, key))
-        self.anchor_set = frozenset(self.anchors)
 
-    def find(self, text: str, grams: set[str], into: set[int]) -> None:
-        """Add to INTO the key of every literal that occurs in TEXT (GRAMS: its trigrams)."""
+    def find(self, text: str, into: set[int]) -> None:
+        """Add to INTO the key of every literal that occurs in TEXT."""
         for literal, key in self.short:
             if literal in text:
                 into.add(key)
-        for gram in grams & self.anchor_set:
-            for literal, key in self.anchors[gram]:
-                if literal in text:
-                    into.add(key)
+        anchors = self.anchors
+        if not anchors:
+            return
+        get = anchors.get
+        # Slices, not a set of trigrams: no container per trigram for the garbage collector to track.
+        for i in range(len(text) - 2):
+            bucket = get(text[i : i + 3])
+            if bucket is not None:
+                for literal, key in bucket:
+                    if literal in text:
+                        into.add(key)
 
 
 def _trigrams(text: str) -> set[str]:
@@ -606,7 +612,8 @@ class RuleSet:
                     checks.append(_check(condition))
                     continue
                 value = condition.value if condition.op == "regex" else _clean(condition.value)
-                key = (condition.field, condition.op, value)
+                # As _text_matches reads it: the merchant, else the description.
+                key = ("merchant" if condition.field == "merchant" else "description", condition.op, value)
                 if key not in ids:
                     ids[key] = len(ids)
                     self._rules_of.append([])
@@ -708,17 +715,18 @@ class _FieldIndex:
     def __init__(self, conditions: list[tuple[tuple[str, str, str], int]]) -> None:
         self.equals: dict[str, list[int]] = {}
         starts: dict[str, list[int]] = {}
-        contains: list[tuple[str, int]] = []
+        # One literal index for contains values (key: the condition id, >= 0) and for the literals regexes need
+        # (key: -1 - the regex's slot), so that a text is scanned once for both.
+        literals: list[tuple[str, int]] = []
         self.regexes: list[tuple[re.Pattern[str], int]] = []
         self.unfiltered: list[int] = []  # regexes without a known required literal: tried on every text
-        literals: list[tuple[str, int]] = []
         for (_field, op, value), cid in conditions:
             if op == "equals":
                 self.equals.setdefault(value, []).append(cid)
             elif op == "starts_with":
                 starts.setdefault(value, []).append(cid)
             elif op == "contains":
-                contains.append((value, cid))
+                literals.append((value, cid))
             else:
                 slot = len(self.regexes)
                 self.regexes.append((_compile(value), cid))
@@ -726,15 +734,14 @@ class _FieldIndex:
                 if required is None:
                     self.unfiltered.append(slot)
                 else:
-                    literals.extend((literal, slot) for literal in required)
+                    literals.extend((literal, -1 - slot) for literal in required)
         # starts_with values by their first three characters (shorter ones: tried on every text).
         self.starts_short = [(value, cids) for value, cids in starts.items() if len(value) < 3]
         self.starts: dict[str, list[tuple[str, list[int]]]] = {}
         for value, cids in starts.items():
             if len(value) >= 3:
                 self.starts.setdefault(value[:3], []).append((value, cids))
-        self.contains = _Substrings(contains)
-        self.required = _Substrings(literals)
+        self.literals = _Substrings(literals)
         self.memo: dict[str, frozenset[int]] = {}
 
     def hits(self, raw: str) -> frozenset[int]:
@@ -749,10 +756,16 @@ class _FieldIndex:
         # The same texts as _text_matches: the cleaned text (regexes: the raw text) and the merchant key.
         cleaned = _clean(raw)
         key = normalize_merchant(raw)
-        key_grams = _trigrams(key)
-        cleaned_grams = key_grams if cleaned == key else _trigrams(cleaned)
-        hits: set[int] = set()
-        for text, grams in ((cleaned, cleaned_grams), (key, key_grams)):
+        in_cleaned: set[int] = set()
+        in_key: set[int] = set()
+        self.literals.find(cleaned, in_cleaned)
+        if key == cleaned:
+            in_key = in_cleaned
+        else:
+            self.literals.find(key, in_key)
+        hits = {k for k in in_cleaned if k >= 0}
+        hits.update(k for k in in_key if k >= 0)
+        for text in (cleaned, key):
             hits.update(self.equals.get(text, ()))
             for value, cids in self.starts_short:
                 if text.startswith(value):
@@ -760,14 +773,20 @@ class _FieldIndex:
             for value, cids in self.starts.get(text[:3], ()):
                 if text.startswith(value):
                     hits.update(cids)
-            self.contains.find(text, grams, hits)
         if self.regexes:
             searched, key_searched = raw[:MAX_MATCH_TEXT], key[:MAX_MATCH_TEXT]
             if searched.isascii() and key_searched.isascii():
-                slots: set[int] = set(self.unfiltered)
+                # A regex can only match where one of its required literals occurs (in lower-cased ASCII text).
                 lowered = searched.lower()
-                self.required.find(lowered, cleaned_grams if lowered == cleaned else _trigrams(lowered), slots)
-                self.required.find(key_searched, key_grams if key_searched == key else _trigrams(key_searched), slots)
+                if lowered != cleaned:
+                    in_cleaned = set()
+                    self.literals.find(lowered, in_cleaned)
+                if key_searched != key:
+                    in_key = set()
+                    self.literals.find(key_searched, in_key)
+                slots = set(self.unfiltered)
+                slots.update(-1 - k for k in in_cleaned if k < 0)
+                slots.update(-1 - k for k in in_key if k < 0)
                 tried = sorted(slots)
             else:  # IGNORECASE folds some non-ASCII letters onto ASCII ones (long s, Kelvin sign): no prefilter
                 tried = list(range(len(self.regexes)))

@@ -9,17 +9,30 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Dialect, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from backend.db import utcnow
 from backend.models import BankAccount, ProviderAccount, Transaction, TransactionRule
 from backend.money.categories import keyword_category
 from backend.money.learned import LearnedIndex
-from backend.money.rules import Rule, RuleError, RuleSet, parse_rule
+from backend.money.rules import Outcome, Rule, RuleError, RuleSet, parse_rule
 from backend.money.transfers import find_transfers
 from backend.money.txn import Txn
 from backend.services import alert_marks
@@ -153,16 +166,15 @@ def learned_index(session: Session, workspace_id: int) -> LearnedIndex:
 
 
 Choice = tuple[int | None, str | None, Decimal | None, int | None]  # category id, source, confidence, rule id
-# description, merchant, amount, bank account id, provider category, notes, is_transfer
-_Fields = tuple[str, str, Decimal, int, str, str, bool]
 _NOT_YET: Any = object()
 _MEMO_LIMIT = 200_000
 
 
 class _Categorizer:
     """What categorize() needs, read once per call: the workspace's default category ids, its rules compiled into a
-    RuleSet, its learned history. The learned and keyword guesses depend only on the merchant, the description and
-    the direction, so they are memoized per (merchant, description, sign): a statement repeats its payees."""
+    RuleSet, its learned history. Memoized: the learned and keyword guesses per (merchant, description, sign) —
+    all they depend on — and the resulting column values per rule outcome and what else they depend on (a
+    statement repeats its payees)."""
 
     def __init__(self, session: Session, workspace_id: int) -> None:
         self.keys = ensure_defaults(session, workspace_id)
@@ -170,13 +182,32 @@ class _Categorizer:
         self.learned = learned_index(session, workspace_id)
         self._learned: dict[tuple[str, str, int], tuple[int, Decimal] | None] = {}
         self._keyword: dict[tuple[str, str, int], tuple[str, Decimal] | None] = {}
+        self._changes: dict[tuple[Any, ...], tuple[Outcome, dict[str, Any]]] = {}
 
-    def decide(self, row: Callable[[], Txn], values: _Fields) -> dict[str, Any]:
-        """The columns categorizing a transaction sets, by name. VALUES: its current description, merchant, amount,
-        bank account id, provider category, notes and is_transfer; ROW builds it as a Txn (only when a learned or
-        keyword guess is worked out)."""
-        description, merchant, amount, account_id, provider_category, notes, is_transfer = values
+    def decide(
+        self,
+        description: str,
+        merchant: str,
+        amount: Decimal,
+        account_id: int,
+        provider_category: str,
+        notes: str,
+        is_transfer: bool,
+        txn: Callable[[Any, int], Txn],
+        row: Any,
+        index: int,
+    ) -> dict[str, Any]:
+        """The columns categorizing a transaction sets, by name (shared between transactions: copy, never change).
+        TXN(ROW, INDEX) builds the transaction as a Txn, only when a learned or keyword guess is worked out."""
         outcome = self.rules.outcome_of(description, merchant, amount, account_id)  # shared: read only
+        sign = (amount > 0) - (amount < 0)
+        if outcome.category_id is not None:
+            key: tuple[Any, ...] = (id(outcome), notes, is_transfer)
+        else:  # the guesses depend on the texts and the direction, the bank's label on itself
+            key = (id(outcome), notes, is_transfer, merchant, description, sign, provider_category)
+        found = self._changes.get(key)
+        if found is not None and found[0] is outcome:  # (the same object: an id is only unique while it lives)
+            return found[1]
         changes: dict[str, Any] = {}
         if outcome.merchant:
             changes["merchant"] = outcome.merchant
@@ -190,36 +221,43 @@ class _Categorizer:
         if outcome.category_id is not None:
             choice = (outcome.category_id, "rule", ONE, outcome.rule_id)
         else:
-            memo = (merchant, description, (amount > 0) - (amount < 0))
-            if (suggested := self._suggest(memo, row)) is not None:
+            memo = (merchant, description, sign)
+            if (suggested := self._suggest(memo, txn, row, index)) is not None:
                 choice = (suggested[0], "learned", suggested[1], None)
-            elif (key := provider_category_key(provider_category)) and key in self.keys:
-                choice = (self.keys[key], "provider", PROVIDER_CONFIDENCE, None)
-            elif (guess := self._guess(memo, row)) is not None and guess[0] in self.keys:
+            elif (label := provider_category_key(provider_category)) and label in self.keys:
+                choice = (self.keys[label], "provider", PROVIDER_CONFIDENCE, None)
+            elif (guess := self._guess(memo, txn, row, index)) is not None and guess[0] in self.keys:
                 choice = (self.keys[guess[0]], "keyword", guess[1], None)
         changes["category_id"], changes["category_source"] = choice[0], choice[1]
         changes["category_confidence"], changes["category_rule_id"] = choice[2], choice[3]
+        if len(self._changes) >= _MEMO_LIMIT:
+            self._changes.clear()
+        self._changes[key] = (outcome, changes)
         return changes
 
-    def _suggest(self, memo: tuple[str, str, int], row: Callable[[], Txn]) -> tuple[int, Decimal] | None:
+    def _suggest(
+        self, memo: tuple[str, str, int], txn: Callable[[Any, int], Txn], row: Any, index: int
+    ) -> tuple[int, Decimal] | None:
         found = self._learned.get(memo, _NOT_YET)
         if found is _NOT_YET:
             if len(self._learned) >= _MEMO_LIMIT:
                 self._learned.clear()
-            found = self._learned[memo] = self.learned.suggest(row())
+            found = self._learned[memo] = self.learned.suggest(txn(row, index))
         return found
 
-    def _guess(self, memo: tuple[str, str, int], row: Callable[[], Txn]) -> tuple[str, Decimal] | None:
+    def _guess(
+        self, memo: tuple[str, str, int], txn: Callable[[Any, int], Txn], row: Any, index: int
+    ) -> tuple[str, Decimal] | None:
         found = self._keyword.get(memo, _NOT_YET)
         if found is _NOT_YET:
             if len(self._keyword) >= _MEMO_LIMIT:
                 self._keyword.clear()
-            found = self._keyword[memo] = keyword_category(row())
+            found = self._keyword[memo] = keyword_category(txn(row, index))
         return found
 
 
-def _same(txn: Txn) -> Txn:
-    return txn
+def _row_txn(row: Transaction, index: int) -> Txn:
+    return _txn(row, key=row.id if row.id is not None else -(index + 1))
 
 
 def categorize(
@@ -233,13 +271,37 @@ def categorize(
     for index, row in enumerate(rows):
         if row.category_source in keep:
             continue
-        txn = _txn(row, key=row.id if row.id is not None else -(index + 1))
-        fields = (txn.description, txn.merchant, txn.amount, txn.account_id, row.provider_category, row.notes)
-        changes = categorizer.decide(partial(_same, txn), (*fields, row.is_transfer))
+        changes = categorizer.decide(
+            row.description,
+            row.merchant,
+            row.amount,
+            row.bank_account_id,
+            row.provider_category,
+            row.notes,
+            row.is_transfer,
+            _row_txn,
+            row,
+            index,
+        )
         for name, value in changes.items():
             setattr(row, name, value)
         done += changes["category_id"] is not None
     return done
+
+
+def _values_txn(values: dict[str, Any], index: int) -> Txn:
+    # As _txn builds it from a row (positional: Txn's field order).
+    return Txn(
+        -(index + 1),
+        values["bank_account_id"],
+        values["posted_on"],
+        values["amount"],
+        values["description"],
+        values["merchant"],
+        values["category_id"],
+        values["is_transfer"],
+        values["pending"],
+    )
 
 
 def _categorize_new(session: Session, workspace_id: int, rows: Sequence[dict[str, Any]]) -> None:
@@ -249,57 +311,66 @@ def _categorize_new(session: Session, workspace_id: int, rows: Sequence[dict[str
     for index, values in enumerate(rows):
         if values["category_source"] == "manual":  # carried over from the pending version: a person chose it
             continue
-
-        def txn(values: dict[str, Any] = values, index: int = index) -> Txn:
-            # As _txn builds it from a row (positional: Txn's field order); only for a learned or keyword guess.
-            return Txn(
-                -(index + 1),
-                values["bank_account_id"],
-                values["posted_on"],
-                values["amount"],
+        values.update(
+            decide(
                 values["description"],
                 values["merchant"],
-                values["category_id"],
+                values["amount"],
+                values["bank_account_id"],
+                values["provider_category"],
+                values["notes"],
                 values["is_transfer"],
-                values["pending"],
+                _values_txn,
+                values,
+                index,
             )
-
-        fields = (values["description"], values["merchant"], values["amount"], values["bank_account_id"])
-        values.update(decide(txn, (*fields, values["provider_category"], values["notes"], values["is_transfer"])))
+        )
 
 
 def new_values(
-    item: NewTransaction, *, bank_account: BankAccount, import_id: int | None, now: dt.datetime
-) -> dict[str, Any]:
-    """The columns of ITEM as a new, not yet categorized transaction of BANK_ACCOUNT, as store() inserts them
+    items: Iterable[NewTransaction], *, bank_account: BankAccount, import_id: int | None, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The columns of ITEMS as new, not yet categorized transactions of BANK_ACCOUNT, as store() inserts them
     (every column given, so that all rows have one executemany shape)."""
-    return {
-        "workspace_id": bank_account.workspace_id,
-        "bank_account_id": bank_account.id,
-        "fingerprint": item.fingerprint,
-        "external_id": item.external_id,
-        "posted_on": item.posted_on,
-        "amount": item.amount,
-        "currency": item.currency or bank_account.currency,
-        "description": item.description,
-        "merchant": item.merchant,
-        "pending": item.pending,
-        "pending_external_id": item.pending_external_id,
-        "provider_category": item.provider_category,
-        "category_id": None,
-        "category_source": None,
-        "category_confidence": None,
-        "category_rule_id": None,
-        "notes": "",
-        "excluded": False,
-        "transfer_peer_id": None,
-        "is_transfer": False,
-        "transfer_locked": False,
-        "import_id": import_id,
-        "raw": item.raw,
-        "created_at": now,
-        "updated_at": now,
-    }
+    workspace_id, bank_account_id, currency = bank_account.workspace_id, bank_account.id, bank_account.currency
+    return [
+        {
+            "workspace_id": workspace_id,
+            "bank_account_id": bank_account_id,
+            "fingerprint": item.fingerprint,
+            "external_id": item.external_id,
+            "posted_on": item.posted_on,
+            "amount": item.amount,
+            "currency": item.currency or currency,
+            "description": item.description,
+            "merchant": item.merchant,
+            "pending": item.pending,
+            "pending_external_id": item.pending_external_id,
+            "provider_category": item.provider_category,
+            "category_id": None,
+            "category_source": None,
+            "category_confidence": None,
+            "category_rule_id": None,
+            "notes": "",
+            "excluded": False,
+            "transfer_peer_id": None,
+            "is_transfer": False,
+            "transfer_locked": False,
+            "import_id": import_id,
+            "raw": item.raw,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for item in items
+    ]
+
+
+def _fingerprint_among(fingerprints: Sequence[str], postgres: bool) -> ColumnElement[bool]:
+    """Transaction.fingerprint IN FINGERPRINTS; on PostgreSQL as `= ANY(one array parameter)`: thousands of
+    separate parameters make a statement psycopg parses anew (in Python) on every execution."""
+    if postgres:
+        return Transaction.fingerprint == any_(bindparam(None, list(fingerprints), type_=ARRAY(String)))
+    return Transaction.fingerprint.in_(fingerprints)
 
 
 def store(
@@ -322,8 +393,9 @@ def store(
     existing: dict[str, Transaction] = {}
     known: set[str] = set()
     fingerprints = list(unique)
+    postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in _chunks(fingerprints, LOOKUP_CHUNK):
-        where = (Transaction.bank_account_id == bank_account.id, Transaction.fingerprint.in_(chunk))
+        where = (Transaction.bank_account_id == bank_account.id, _fingerprint_among(chunk, postgres))
         if update_existing:  # a sync refreshes stored rows: load them
             for row in session.scalars(select(Transaction).where(*where)):
                 existing[row.fingerprint] = row
@@ -331,8 +403,7 @@ def store(
             known.update(session.scalars(select(Transaction.fingerprint).where(*where)))
     known.update(existing)
     carried = _take_pending(session, bank_account, [i for i in unique.values() if i.pending_external_id], result)
-    now = utcnow()
-    new_rows: list[dict[str, Any]] = []
+    fresh: list[NewTransaction] = []
     for fingerprint, item in unique.items():
         if fingerprint in known:
             if not update_existing:
@@ -341,13 +412,14 @@ def store(
             changed = _refresh(existing[fingerprint], item)
             result.updated += changed
             continue
-        values = new_values(item, bank_account=bank_account, import_id=import_id, now=now)
+        fresh.append(item)
+    new_rows = new_values(fresh, bank_account=bank_account, import_id=import_id, now=utcnow())
+    for item, values in zip(fresh, new_rows, strict=True):
         previous = carried.get(item.pending_external_id) if item.pending_external_id else None
         if previous is not None:  # what a person set on the pending version stays on the posted one
             values["category_id"], values["category_source"] = previous["category_id"], previous["category_source"]
             values["category_confidence"], values["notes"] = previous["category_confidence"], previous["notes"]
             values["excluded"] = previous["excluded"]
-        new_rows.append(values)
     if new_rows:
         _categorize_new(session, workspace_id, new_rows)
     else:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from .csv_reader import header_names, iter_records, parse_amount, strip_time
 from .model import CsvMapping, LayoutError, MappingError, StatementError
@@ -17,6 +18,7 @@ _DELIMITERS = (",", ";", "\t", "|")
 _HEADER_SCAN_LINES = 60
 _DECIMAL_VOTES = 2000  # distinct amount cells that vote on the decimal separator
 _SAMPLE = 50  # cells tried with every candidate date format before the finalists see the whole column
+_UNSEEN: Any = object()
 
 # Candidate date formats, tried over the whole date column.
 DATE_FORMATS = (
@@ -233,8 +235,9 @@ def find_headers(text: str) -> list[_Header]:
 
 def detect_date_format(cells: Sequence[str]) -> tuple[str, list[str]] | None:
     """Pick the date format that reads the most cells; return it and the alternatives it tied with."""
-    # Distinct values only: a statement repeats its dates, and strptime is the slow part of detection.
-    values = list(dict.fromkeys(strip_time(c) for c in cells if c.strip()))
+    # Distinct values only: a statement repeats its dates, and strptime is the slow part of detection. Distinct cells
+    # first (the same values in the same first-seen order), so that strip_time runs once per distinct cell.
+    values = list(dict.fromkeys(strip_time(c) for c in dict.fromkeys(cells) if c.strip()))
     if not values:
         return None
 
@@ -276,7 +279,13 @@ def detect_date_format(cells: Sequence[str]) -> tuple[str, list[str]] | None:
 def detect_decimal(cells: Sequence[str], delimiter: str) -> str:
     """Decide the decimal separator from amount cells ("1.234,56" and "-7,85" vote for ",")."""
     dot = comma = 0
-    for cell in list(dict.fromkeys(c for c in cells if c.strip()))[:_DECIMAL_VOTES]:
+    voters: dict[str, None] = {}  # the first _DECIMAL_VOTES distinct non-blank cells, in order
+    for c in cells:
+        if len(voters) >= _DECIMAL_VOTES:
+            break
+        if c not in voters and c.strip():
+            voters[c] = None
+    for cell in voters:
         digits = re.sub(r"[^\d.,]", "", cell)
         last_dot, last_comma = digits.rfind("."), digits.rfind(",")
         if last_dot >= 0 and last_comma >= 0:
@@ -299,12 +308,17 @@ def detect_decimal(cells: Sequence[str], delimiter: str) -> str:
 def _column_amounts(rows: Sequence[Sequence[str]], index: int, decimal: str) -> list[Decimal | str | None]:
     """Parse one column: a Decimal, None for a blank cell, or the cell text when it is not an amount."""
     values: list[Decimal | str | None] = []
+    parsed: dict[str, Decimal | str | None] = {}  # amounts repeat: parse each distinct cell once
     for cells in rows:
         cell = cells[index] if index < len(cells) else ""
-        try:
-            values.append(parse_amount(cell, decimal))
-        except ValueError:
-            values.append(cell.strip())
+        value = parsed.get(cell, _UNSEEN)
+        if value is _UNSEEN:
+            try:
+                value = parse_amount(cell, decimal)
+            except ValueError:
+                value = cell.strip()
+            parsed[cell] = value
+        values.append(value)
     return values
 
 
@@ -326,7 +340,7 @@ def _layout_from(text: str, header: _Header, encoding: str) -> tuple[CsvMapping,
     if first is None or first[2] != header.cells:
         # The line on its own split differently from the record: a quote opened in the header never closes.
         raise LayoutError(f"the header on line {header.line + 1} has an unclosed quote")
-    rows = [cells for _, _, cells in records if any(c.strip() for c in cells)]
+    rows = [cells for _, _, cells in records if "".join(cells).strip()]  # not blank: a cell with more than spaces
     roles = header.roles
     warnings: list[str] = []
 
@@ -411,12 +425,18 @@ def _detect_sign(
         return
     # Card statements show charges as positive and payments/refunds as negative: inverted when most rows are
     # positive and at least half of the negative rows read like payments, refunds or credits.
+    reads_like_payment: dict[str, bool] = {}  # descriptions repeat: search each distinct one once
+
+    def payment(text: str) -> bool:
+        found = reads_like_payment.get(text)
+        if found is None:
+            found = reads_like_payment[text] = _PAYMENT_TEXT.search(text) is not None
+        return found
+
     payments = sum(
         1
         for value, cells in zip(values, rows, strict=True)
-        if isinstance(value, Decimal)
-        and value < 0
-        and any(i < len(cells) and _PAYMENT_TEXT.search(cells[i]) for i in texts)
+        if isinstance(value, Decimal) and value < 0 and any(i < len(cells) and payment(cells[i]) for i in texts)
     )
     if payments * 2 >= negative and positive >= 2 * negative:
         mapping.sign = "inverted"

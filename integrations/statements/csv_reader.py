@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
@@ -135,6 +136,8 @@ def header_names(cells: Sequence[str]) -> list[str]:
 
 def raw_row(header: Sequence[str], cells: Sequence[str]) -> dict[str, str]:
     """Return header → cell for a record, keeping non-empty cells beyond the header as "column N"."""
+    if len(cells) == len(header):  # the usual record: one cell per column
+        return dict(zip(header, cells, strict=True))
     raw = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)}
     for i in range(len(header), len(cells)):
         if cells[i].strip():
@@ -146,8 +149,12 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+_NO_COLUMN = sys.maxsize  # the index of a column the mapping does not use: past any record's end, so ""
+
+
 class _RowReader:
-    """Turns one record into a ParsedRow or a SkippedRow according to a mapping."""
+    """Turns one record into a ParsedRow or a SkippedRow according to a mapping. The mapping's columns are looked up
+    once, as indexes: a statement has as many records as a bank exports."""
 
     def __init__(self, mapping: CsvMapping, header: list[str]) -> None:
         self.mapping = mapping
@@ -155,12 +162,16 @@ class _RowReader:
         self.index = {name: i for i, name in enumerate(header)}
         self.dates: dict[str, dt.date] = {}  # dates repeat a lot: strptime once per distinct cell
         self.warnings: list[str] = []
+        at = self.column_index
+        m = mapping
+        self.date_i, self.amount_i = at(m.date_column), at(m.amount_column)
+        self.debit_i, self.credit_i, self.fee_i = at(m.debit_column), at(m.credit_column), at(m.fee_column)
+        self.status_i, self.pending_i, self.balance_i = at(m.status_column), at(m.pending_column), at(m.balance_column)
+        self.merchant_i, self.id_i, self.currency_i = at(m.merchant_column), at(m.id_column), at(m.currency_column)
+        self.description_is = [at(c) for c in m.description_columns]
 
-    def cell(self, cells: Sequence[str], column: str | None) -> str:
-        if column is None:
-            return ""
-        i = self.index[column]
-        return cells[i] if i < len(cells) else ""
+    def column_index(self, column: str | None) -> int:
+        return _NO_COLUMN if column is None else self.index[column]
 
     def date(self, cell: str) -> dt.date:
         found = self.dates.get(cell)
@@ -171,8 +182,9 @@ class _RowReader:
     def amount(self, cells: Sequence[str]) -> Decimal | str:
         """Return the signed amount, or the reason it cannot be read."""
         m = self.mapping
+        n = len(cells)
         if m.amount_column:
-            cell = self.cell(cells, m.amount_column)
+            cell = cells[self.amount_i] if self.amount_i < n else ""
             try:
                 value = parse_amount(cell, m.decimal)
             except ValueError:
@@ -180,7 +192,8 @@ class _RowReader:
             if value is None:
                 return "missing amount"
         else:
-            debit_cell, credit_cell = self.cell(cells, m.debit_column), self.cell(cells, m.credit_column)
+            debit_cell = cells[self.debit_i] if self.debit_i < n else ""
+            credit_cell = cells[self.credit_i] if self.credit_i < n else ""
             try:
                 debit, credit = parse_amount(debit_cell, m.decimal), parse_amount(credit_cell, m.decimal)
             except ValueError:
@@ -192,7 +205,7 @@ class _RowReader:
         if m.sign == "inverted":
             value = -value
         if m.fee_column:
-            fee_cell = self.cell(cells, m.fee_column)
+            fee_cell = cells[self.fee_i] if self.fee_i < n else ""
             try:
                 fee = parse_amount(fee_cell, m.decimal)
             except ValueError:
@@ -202,45 +215,53 @@ class _RowReader:
 
     def read(self, line: int, cells: list[str], raw: dict[str, str]) -> ParsedRow | SkippedRow:
         m = self.mapping
+        n = len(cells)
         pending = False
         if m.status_column:
-            status = _collapse(self.cell(cells, m.status_column))
+            status = _collapse(cells[self.status_i] if self.status_i < n else "")
             if status.casefold() in SKIP_STATUSES:
                 return SkippedRow(line, f"status {status}", raw)
             pending = status.casefold() in PENDING_STATUSES
         if m.pending_column:
-            pending = pending or self.cell(cells, m.pending_column).strip().casefold() in _TRUTHY
-        date_cell = self.cell(cells, m.date_column).strip()
+            pending = pending or (cells[self.pending_i] if self.pending_i < n else "").strip().casefold() in _TRUTHY
+        date_cell = (cells[self.date_i] if self.date_i < n else "").strip()
         if not date_cell:
             return SkippedRow(line, "missing date", raw)
-        try:
-            date = self.date(date_cell)
-        except ValueError:
-            return SkippedRow(line, f"unreadable date '{date_cell}' (expected {m.date_format})", raw)
+        date = self.dates.get(date_cell)
+        if date is None:
+            try:
+                date = self.date(date_cell)
+            except ValueError:
+                return SkippedRow(line, f"unreadable date '{date_cell}' (expected {m.date_format})", raw)
         amount = self.amount(cells)
         if isinstance(amount, str):
             return SkippedRow(line, amount, raw)
         balance: Decimal | None = None
         if m.balance_column:
-            balance_cell = self.cell(cells, m.balance_column)
+            balance_cell = cells[self.balance_i] if self.balance_i < n else ""
             try:
                 balance = parse_amount(balance_cell, m.decimal)
             except ValueError:
                 self.warnings.append(f"line {line}: unreadable balance '{balance_cell.strip()}' ignored")
-        merchant = _collapse(self.cell(cells, m.merchant_column))
-        parts = (_collapse(self.cell(cells, c)) for c in m.description_columns)
-        description = " ".join(p for p in parts if p) or merchant
+        merchant = " ".join((cells[self.merchant_i] if self.merchant_i < n else "").split())
+        described = self.description_is
+        if len(described) == 1:
+            description = " ".join((cells[described[0]] if described[0] < n else "").split()) or merchant
+        else:
+            parts = (" ".join((cells[i] if i < n else "").split()) for i in described)
+            description = " ".join(p for p in parts if p) or merchant
         return ParsedRow(
-            line=line,
-            date=date,
-            amount=amount,
-            description=description,
-            merchant=merchant,
-            external_id=self.cell(cells, m.id_column).strip(),
-            currency=self.cell(cells, m.currency_column).strip().upper(),
-            pending=pending,
-            balance=balance,
-            raw=raw,
+            line,
+            date,
+            amount,
+            description,
+            merchant,
+            (cells[self.id_i] if self.id_i < n else "").strip(),
+            (cells[self.currency_i] if self.currency_i < n else "").strip().upper(),
+            pending,
+            balance,
+            "",
+            raw,
         )
 
 
@@ -257,8 +278,8 @@ def read_csv(text: str, mapping: CsvMapping) -> tuple[list[ParsedRow], list[Skip
     skipped: list[SkippedRow] = []
     warnings: list[str] = []
     for line, spanned, cells in records:
-        if not any(c.strip() for c in cells):
-            continue  # blank lines and rows of empty cells carry nothing
+        if not "".join(cells).strip():
+            continue  # blank lines and rows of empty cells carry nothing (the cells are all whitespace)
         if spanned > _LONG_FIELD_LINES:
             warnings.append(f"line {line}: a quoted field spans {spanned} lines; check the file for an unclosed quote")
         result = reader.read(line, cells, raw_row(header, cells))
