@@ -249,12 +249,15 @@ def _storable(statement: ParsedStatement) -> tuple[list[ParsedRow], list[Skipped
 def _duplicate_reasons(session: Session, bank_account: BankAccount, fingerprints: Sequence[str]) -> dict[str, str]:
     """Why each fingerprint already stored in the bank account is a duplicate."""
     found: dict[str, int | None] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in _chunks(list(dict.fromkeys(fingerprints))):
+        # By (bank account, fingerprint) alone, as store() looks them up: the bank account was read within the
+        # workspace, and a workspace_id term here made SQLite pick the workspace's date index and scan every
+        # transaction of the workspace per chunk (18 s to preview a re-uploaded 100,000-row statement).
         for fingerprint, import_id in session.execute(
             select(Transaction.fingerprint, Transaction.import_id).where(
-                Transaction.workspace_id == bank_account.workspace_id,
                 Transaction.bank_account_id == bank_account.id,
-                Transaction.fingerprint.in_(chunk),
+                money_ingest.fingerprint_among(chunk, postgres),
             )
         ):
             found[fingerprint] = import_id

@@ -365,7 +365,7 @@ def new_values(
     ]
 
 
-def _fingerprint_among(fingerprints: Sequence[str], postgres: bool) -> ColumnElement[bool]:
+def fingerprint_among(fingerprints: Sequence[str], postgres: bool) -> ColumnElement[bool]:
     """Transaction.fingerprint IN FINGERPRINTS; on PostgreSQL as `= ANY(one array parameter)`: thousands of
     separate parameters make a statement psycopg parses anew (in Python) on every execution."""
     if postgres:
@@ -395,7 +395,7 @@ def store(
     fingerprints = list(unique)
     postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in _chunks(fingerprints, LOOKUP_CHUNK):
-        where = (Transaction.bank_account_id == bank_account.id, _fingerprint_among(chunk, postgres))
+        where = (Transaction.bank_account_id == bank_account.id, fingerprint_among(chunk, postgres))
         if update_existing:  # a sync refreshes stored rows: load them
             for row in session.scalars(select(Transaction).where(*where)):
                 existing[row.fingerprint] = row
