@@ -162,6 +162,31 @@ def test_spending_by_category(api: Api, data: dict[str, Any]) -> None:
     assert months == sorted(months)  # by month, then currency
 
 
+def test_spending_by_category_per_day(api: Api, data: dict[str, Any]) -> None:
+    """interval=day: one row per posting date; the days of a month add up to the month's rows."""
+    c = data["cats"]
+    body = get(api, data["token"], "spending-by-category", interval="day")
+    days = {(i["day"], i["currency"], i["category_id"]): (i["spend"], i["total"]) for i in body["items"]}
+    assert days[("2024-01-31", "USD", c["food"])] == ("12.00", "12.00")  # the parent itself that day
+    assert days[("2024-01-01", "USD", c["food"])] == ("0.00", "100.10")  # only its child's that day
+    assert days[("2024-01-15", "USD", c["groceries"])] == ("45.25", "45.25")
+    assert days[("2024-02-29", "USD", c["restaurants"])] == ("40.00", "40.00")
+    assert all(i["month"] == i["day"][:7] for i in body["items"])
+    monthly = by_category(get(api, data["token"], "spending-by-category"))
+    summed: dict[tuple[str, str, int | None], Decimal] = {}
+    for i in body["items"]:
+        key = (i["month"], i["currency"], i["category_id"])
+        summed[key] = summed.get(key, Decimal(0)) + Decimal(i["total"])
+    assert summed == {key: Decimal(v[3]) for key, v in monthly.items()}
+    keys = [(i["day"], i["currency"]) for i in body["items"]]
+    assert keys == sorted(keys)
+    assert all(i["day"] is None for i in get(api, data["token"], "spending-by-category")["items"])
+    bad = api.call(
+        "GET", "/api/analytics/spending-by-category", data["token"], query_string={**RANGE, "interval": "hour"}
+    )
+    assert bad.status_code == 422 and "interval" in str(bad.get_json())
+
+
 def test_income_expense(api: Api, data: dict[str, Any]) -> None:
     body = get(api, data["token"], "income-expense")
     flows = {(i["month"], i["currency"]): (i["income"], i["expense"], i["net"], i["count"]) for i in body["items"]}

@@ -310,10 +310,14 @@ def pair_transaction(path: schemas.TransactionPath, body: schemas.PairIn) -> Res
 
 
 @bp.get("/analytics/spending-by-category", responses={200: schemas.SpendingByCategoryOut})
-def spending_by_category(query: schemas.RangeQuery) -> Response:
-    """Spend per month, currency and category; top-level categories also carry their children's (`total`)."""
+def spending_by_category(query: schemas.CategorySpendQuery) -> Response:
+    """Spend per month (or day), currency and category; top-level categories also carry their children's (`total`)."""
     rows = money_analytics.spending_by_category(
-        session=db(), workspace_id=current_actor().workspace_id, start=query.from_, end=query.to
+        session=db(),
+        workspace_id=current_actor().workspace_id,
+        start=query.from_,
+        end=query.to,
+        by_day=query.interval == "day",
     )
     items = [schemas.CategorySpend.model_validate(r, from_attributes=True) for r in rows]
     return json_response(schemas.SpendingByCategoryOut(from_=query.from_, to=query.to, items=items))

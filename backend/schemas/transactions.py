@@ -252,8 +252,13 @@ class TopMerchantsQuery(RangeQuery):
     limit: int = Field(10, ge=1, le=100, description="Merchants per currency")
 
 
+class CategorySpendQuery(RangeQuery):
+    interval: Literal["month", "day"] = Field("month", description="One row per category and month, or per day")
+
+
 class CategorySpend(BaseModel):
     month: str = Field(description="YYYY-MM of the posting date")
+    day: dt.date | None = Field(None, description="The posting date, with interval=day; null otherwise")
     currency: str
     category_id: int | None = Field(description="null: uncategorized")
     parent_id: int | None = Field(description="The parent category; null for a top-level one")

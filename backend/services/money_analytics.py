@@ -29,6 +29,7 @@ class CategoryRow:
     currency: str
     category_id: int | None
     parent_id: int | None
+    day: dt.date | None = None  # by_day only
     spend: Decimal = Decimal(0)
     count: int = 0
     total: Decimal = Decimal(0)
@@ -56,37 +57,42 @@ def counted(workspace_id: int, start: dt.date, end: dt.date) -> list[ColumnEleme
     ]
 
 
-def spending_by_category(*, session: Session, workspace_id: int, start: dt.date, end: dt.date) -> list[CategoryRow]:
-    """Spend per month, currency and category (uncategorized: None); parents also get their children's spend in
-    `total`, with a row of their own even when nothing was put in the parent directly."""
+def spending_by_category(
+    *, session: Session, workspace_id: int, start: dt.date, end: dt.date, by_day: bool = False
+) -> list[CategoryRow]:
+    """Spend per month (BY_DAY: per posting date), currency and category (uncategorized: None); parents also get their
+    children's spend in `total`, with a row of their own even when nothing was put in the parent directly."""
     month = month_expr(session).label("month")
+    days = [Transaction.posted_on] if by_day else []
     stmt = (
-        select(month, Transaction.currency, Transaction.category_id, func.sum(Transaction.amount), func.count())
+        select(month, *days, Transaction.currency, Transaction.category_id, func.sum(Transaction.amount), func.count())
         .where(*counted(workspace_id, start, end), Transaction.amount < 0)
-        .group_by(month, Transaction.currency, Transaction.category_id)
+        .group_by(month, *days, Transaction.currency, Transaction.category_id)
     )
     family = select(Category.id, Category.parent_id).where(Category.workspace_id == workspace_id)
     parents = {cid: parent for cid, parent in session.execute(family)}
-    rows: dict[tuple[str, str, int | None], CategoryRow] = {}
+    rows: dict[tuple[str, dt.date | None, str, int | None], CategoryRow] = {}
 
-    def row_for(key: tuple[str, str, int | None]) -> CategoryRow:
+    def row_for(key: tuple[str, dt.date | None, str, int | None]) -> CategoryRow:
         if key not in rows:
-            parent = parents.get(key[2]) if key[2] is not None else None
-            rows[key] = CategoryRow(month=key[0], currency=key[1], category_id=key[2], parent_id=parent)
+            parent = parents.get(key[3]) if key[3] is not None else None
+            rows[key] = CategoryRow(month=key[0], day=key[1], currency=key[2], category_id=key[3], parent_id=parent)
         return rows[key]
 
-    for month_value, currency, category_id, amount, count in session.execute(stmt):
+    for values in session.execute(stmt):
+        month_value, day = values[0], (values[1] if by_day else None)
+        currency, category_id, amount, count = values[-4:]
         spend = -money(amount)
-        own = row_for((str(month_value), str(currency), category_id))
+        own = row_for((str(month_value), day, str(currency), category_id))
         own.spend += spend
         own.count += int(count)
         own.total += spend
         own.total_count += int(count)
         if own.parent_id is not None:  # one level of nesting: the parent's roll-up
-            parent = row_for((own.month, own.currency, own.parent_id))
+            parent = row_for((own.month, own.day, own.currency, own.parent_id))
             parent.total += spend
             parent.total_count += int(count)
-    out = sorted(rows.values(), key=lambda r: (r.month, r.currency, -r.total, r.category_id or 0))
+    out = sorted(rows.values(), key=lambda r: (r.month, r.day or dt.date.min, r.currency, -r.total, r.category_id or 0))
     for item in out:
         item.spend, item.total = shown(item.spend), shown(item.total)
     return out
