@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-sqlite test-postgres test-frontend frontend lint fmt bench clean
+.PHONY: install run test test-sqlite test-postgres test-frontend test-e2e screenshots frontend lint fmt bench clean
 
 # The web app (frontend/): React + TypeScript, built with Vite into frontend/dist, which Flask serves at /.
 NPM ?= npm
@@ -44,7 +44,7 @@ endif
 run: install frontend  ## Start Spendwatch (API + scheduler) on the embedded SQLite database under ./var
 	$(BIN)/spendwatch run
 
-test: lint test-sqlite test-postgres test-frontend  ## Lint, every test on SQLite and PostgreSQL, the web app's tests
+test: lint test-sqlite test-postgres test-frontend test-e2e  ## Lint, every test on SQLite and PostgreSQL, the web app's tests, the browser tests
 
 test-sqlite: install
 	$(BIN)/python -m pytest --db=sqlite
@@ -61,6 +61,18 @@ test-frontend:
 	@echo "make: the web app's tests need Node.js ^20.19 or >=22.12 and npm ($(NODE_STATE))." >&2
 	@exit 1
 endif
+
+# End-to-end browser tests (tests/e2e, docs/testing.md): a real `spendwatch run` on the built web app, driven by
+# Playwright in the machine's Chromium (`chromium` on PATH, or CHROMIUM=/path). Playwright never downloads a browser.
+# Run once, not per database: the embedded SQLite is what `spendwatch run` uses. A missing Chromium or frontend/dist
+# fails the run with a message saying what to install.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+test-e2e: install frontend  ## The browser tests (sign-up, demo data, accounts, alerts, imports, roles, screenshots)
+	$(BIN)/python -m pytest --e2e tests/e2e
+
+screenshots: install frontend  ## Refresh docs/screenshots/*.png (every main page at 1280x800, with demo data)
+	SPENDWATCH_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest --e2e tests/e2e/test_screenshots.py
 
 lint: install
 	$(BIN)/ruff check .

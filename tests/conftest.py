@@ -39,10 +39,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="database to run the tests on (postgres starts a throwaway cluster, or uses "
         "SPENDWATCH_TEST_POSTGRES_URL when set)",
     )
+    parser.addoption(
+        "--e2e",
+        action="store_true",
+        default=False,
+        help="collect the end-to-end browser tests in tests/e2e (a real `spendwatch run` driven by Chromium; "
+        "`make test-e2e`); without it they are not collected, so the --db runs do not repeat them",
+    )
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"spendwatch test database: {config.getoption('--db')}"
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/e2e and everything in it is collected only with --e2e (it does not depend on --db: run it once)."""
+    if not config.getoption("--e2e") and collection_path.resolve().is_relative_to(E2E_DIR):
+        return True
+    return None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    e2e = "collected" if config.getoption("--e2e") else "not collected (add --e2e, or run `make test-e2e`)"
+    return [f"spendwatch test database: {config.getoption('--db')}", f"spendwatch e2e browser tests: {e2e}"]
 
 
 @pytest.fixture(scope="session")

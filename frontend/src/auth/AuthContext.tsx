@@ -142,13 +142,17 @@ export function AuthProvider({ children, apiClient = client }: { children: React
   );
 
   const signOut = useCallback(async () => {
+    // Leave the signed-in pages first: unmounting them aborts their requests, so none is still in flight (and
+    // answered 401) when the server revokes the session.
+    const access = apiClient.accessToken;
+    reset({ kind: "info", text: "You are signed out." });
     try {
       await endpoints.auth.logout();
     } catch {
       // Signed out locally either way; the server-side session then simply runs out.
     }
-    apiClient.clearSession();
-    reset({ kind: "info", text: "You are signed out." });
+    // Unless someone signed in again meanwhile: that new session stays.
+    if (apiClient.accessToken === access) apiClient.clearSession();
   }, [apiClient, endpoints, reset]);
 
   const membership = workspaces.find((w) => w.workspace_id === workspaceId) ?? null;
