@@ -79,7 +79,8 @@ def spending_by_category(
             rows[key] = CategoryRow(month=key[0], day=key[1], currency=key[2], category_id=key[3], parent_id=parent)
         return rows[key]
 
-    for values in session.execute(stmt):
+    for found in session.execute(stmt):
+        values: tuple[Any, ...] = tuple(found)  # with or without the day column
         month_value, day = values[0], (values[1] if by_day else None)
         currency, category_id, amount, count = values[-4:]
         spend = -money(amount)
