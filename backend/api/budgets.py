@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
@@ -79,24 +80,35 @@ def _budget_out(rule: AlertRule, channels: list[int]) -> schemas.BudgetOut:
     )
 
 
+def _with_status(rule: AlertRule, channels: list[int], figures: dict[str, Any]) -> schemas.BudgetDetail:
+    shown = {**figures, **{name: Decimal(cents(figures[name])) for name in ("spent", "remaining", "forecast")}}
+    return schemas.BudgetDetail(
+        **_budget_out(rule, channels).model_dump(), status=schemas.BudgetStatus.model_validate(shown)
+    )
+
+
 def _budget_detail(rule: AlertRule) -> schemas.BudgetDetail:
     session = db()
     channels = rule_channels.channel_ids(session=session, rule_ids=[rule.id]).get(rule.id, [])
-    figures = budgets.status(session=session, rule=rule, now=utcnow())
-    for name in ("spent", "remaining", "forecast"):
-        figures[name] = Decimal(cents(figures[name]))
-    return schemas.BudgetDetail(
-        **_budget_out(rule, channels).model_dump(), status=schemas.BudgetStatus.model_validate(figures)
-    )
+    return _with_status(rule, channels, budgets.status(session=session, rule=rule, now=utcnow()))
 
 
 @bp.get("/budgets", responses={200: schemas.BudgetList})
 def list_budgets() -> Response:
-    """The workspace's budgets."""
+    """The workspace's budgets, each with its current status.
+
+    Oldest first; each item is what GET /api/budgets/{id} answers, `status` included (period, spent, remaining,
+    percent, forecast, each threshold's state), so a dashboard draws its gauges from this one call. The figures
+    are computed for all budgets together: one spend query per period group, not one per budget.
+    """
     session = db()
-    rules = budgets.list_budgets(session=session, workspace_id=current_actor().workspace_id)
-    channels = rule_channels.channel_ids(session=session, rule_ids=[r.id for r in rules])
-    return json_response(schemas.BudgetList(items=[_budget_out(r, channels.get(r.id, [])) for r in rules]))
+    workspace_id = current_actor().workspace_id
+    rules = budgets.list_budgets(session=session, workspace_id=workspace_id)
+    ids = [r.id for r in rules]
+    channels = rule_channels.channel_ids(session=session, rule_ids=ids)
+    figures = budgets.statuses(session=session, workspace_id=workspace_id, rule_ids=ids, now=utcnow())
+    items = [_with_status(r, channels.get(r.id, []), figures[r.id]) for r in rules]
+    return json_response(schemas.BudgetList(items=items))
 
 
 @bp.post("/budgets", responses={201: schemas.BudgetDetail})

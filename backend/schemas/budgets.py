@@ -6,7 +6,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from backend.schemas.common import Name, PositiveId, RequestModel
 
@@ -42,15 +50,18 @@ class ScopeIn(RequestModel):
     category_id: PositiveId | None = Field(None, description="money budget: a category (and its subcategories)")
     bank_account_id: PositiveId | None = Field(None, description="money budget: one bank account")
 
-    @model_validator(mode="after")
-    def _one_kind_of_spend(self) -> ScopeIn:
-        money = self.category_id is not None or self.bank_account_id is not None
-        if money and any(v is not None for v in (self.provider, self.account_id, self.model, self.project)):
+    # A field validator, not a model one, so that the error's loc names the money field (["scope",
+    # "category_id"]) and the web app shows it there; the AI fields are declared first, so info.data has them.
+    @field_validator("category_id", "bank_account_id")
+    @classmethod
+    def _one_kind_of_spend(cls, value: int | None, info: ValidationInfo) -> int | None:
+        ai = ("provider", "account_id", "model", "project")
+        if value is not None and any(info.data.get(name) is not None for name in ai):
             raise ValueError(
                 "a budget counts AI spend (provider, account, model, project) or bank spending "
                 "(category, bank account), not both"
             )
-        return self
+        return value
 
 
 def _unique_thresholds(value: list[ThresholdIn] | None) -> list[ThresholdIn] | None:
@@ -137,10 +148,6 @@ class BudgetOut(BaseModel):
     updated_at: dt.datetime
 
 
-class BudgetList(BaseModel):
-    items: list[BudgetOut]
-
-
 class PeriodOut(BaseModel):
     key: str
     start: dt.date
@@ -169,6 +176,13 @@ class BudgetStatus(BaseModel):
 
 class BudgetDetail(BudgetOut):
     status: BudgetStatus
+
+
+class BudgetList(BaseModel):
+    items: list[BudgetDetail] = Field(
+        description="Each budget with its current `status` (the same as GET /api/budgets/{id}), computed for all of "
+        "them together: one spend query per period group"
+    )
 
 
 class MuteQuery(BaseModel):

@@ -97,19 +97,39 @@ def _validated_params(kind: str, raw: dict[str, Any], currency: str) -> tuple[di
     return params.model_dump(mode="json"), currency
 
 
+def _bad_scope(field: str, message: str, msg: str, kind: str) -> Invalid:
+    """A 422 `bad_scope` whose details point at scope.FIELD, so that a form shows it next to that field."""
+    return Invalid(message, code="bad_scope", details=[{"loc": ["scope", field], "msg": msg, "type": kind}])
+
+
 def _check_scope(session: Session, workspace_id: int, kind: str, scope: dict[str, Any]) -> None:
     """A 422 for a scope that cannot match anything: an unknown provider or account, or fields the kind ignores."""
     provider, account_id = scope.get("provider"), scope.get("account_id")
-    if kind == "sync_health" and (scope.get("model") is not None or scope.get("project") is not None):
-        raise Invalid("Sync-health rules are scoped by provider and account only.", code="bad_scope")
+    for field in ("model", "project"):
+        if kind == "sync_health" and scope.get(field) is not None:
+            raise _bad_scope(
+                field,
+                "Sync-health rules are scoped by provider and account only.",
+                f"sync-health rules have no {field} scope",
+                "scope_not_allowed",
+            )
     if provider is not None:
         cls = PROVIDERS.get(provider)
         if cls is None:
-            raise Invalid(
-                f"Unknown provider kind {provider!r}.", code="bad_scope", details={"known": sorted(PROVIDERS)}
+            known = ", ".join(sorted(PROVIDERS))
+            raise _bad_scope(
+                "provider",
+                f"Unknown provider kind {provider!r}.",
+                f"unknown provider (known: {known})",
+                "unknown_provider",
             )
         if kind == "sync_health" and not cls.syncs:
-            raise Invalid(f"{cls.label} accounts never sync, so they cannot be watched.", code="bad_scope")
+            raise _bad_scope(
+                "provider",
+                f"{cls.label} accounts never sync, so they cannot be watched.",
+                "never syncs",
+                "not_syncable",
+            )
     if account_id is not None:
         account = session.scalars(
             select(ProviderAccount).where(
@@ -117,12 +137,28 @@ def _check_scope(session: Session, workspace_id: int, kind: str, scope: dict[str
             )
         ).first()
         if account is None:
-            raise Invalid("No such account in this workspace.", code="bad_scope", details={"account_id": account_id})
+            # Another workspace's account gets the same answer as one that never existed.
+            raise _bad_scope(
+                "account_id",
+                "No such account in this workspace.",
+                "not an account of this workspace",
+                "unknown_account",
+            )
         if provider is not None and account.kind != provider:
-            raise Invalid(f"That account is a {account.kind} account, not {provider}.", code="bad_scope")
+            raise _bad_scope(
+                "account_id",
+                f"That account is a {account.kind} account, not {provider}.",
+                f"a {account.kind} account, not {provider}",
+                "provider_mismatch",
+            )
         cls = PROVIDERS.get(account.kind)
         if kind == "sync_health" and (cls is None or not cls.syncs):
-            raise Invalid("That account never syncs (manual entry), so it cannot be watched.", code="bad_scope")
+            raise _bad_scope(
+                "account_id",
+                "That account never syncs (manual entry), so it cannot be watched.",
+                "never syncs (manual entry)",
+                "not_syncable",
+            )
 
 
 def _set_scope(rule: AlertRule, scope: dict[str, Any]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from backend.db import rls_bypass
 from backend.errors import Invalid, NotFound
-from backend.models import AlertRule, AlertState, BankAccount, Category, ProviderAccount, Workspace
+from backend.models import AlertRule, AlertState, BankAccount, Category, ProviderAccount
 from backend.services import rule_channels
 from backend.services.alerting import BASES, DEFAULT_THRESHOLDS, threshold_key, threshold_level, threshold_value
-from backend.services.budget_spend import cents, figures, group_key, load_budgets
-from backend.services.periods import WEEKDAYS
+from backend.services.budget_spend import BudgetRow, Figures, cents, figures, group_key, load_budgets
+from backend.services.periods import WEEKDAYS, Period
 
 KIND = "budget"
 
@@ -28,8 +30,11 @@ SCOPE_ROWS: dict[str, tuple[type[ProviderAccount] | type[Category] | type[BankAc
 }
 
 
-def _check_scope(session: Session, workspace_id: int, scope: dict[str, Any] | None) -> None:
-    """Every id in SCOPE names a row of this workspace (another workspace's row gets the same answer as none)."""
+def _check_scope(
+    session: Session, workspace_id: int, scope: dict[str, Any] | None, loc: tuple[str, ...] = ("scope",)
+) -> None:
+    """Every id in SCOPE names a row of this workspace (another workspace's row gets the same answer as none);
+    the 422 points at the field (LOC is where the scope's fields sit in the request body)."""
     for field, (model, label) in SCOPE_ROWS.items():
         value = (scope or {}).get(field)
         if value is None:
@@ -38,8 +43,8 @@ def _check_scope(session: Session, workspace_id: int, scope: dict[str, Any] | No
         if found is None:
             kind = "unknown_" + label.replace(" ", "_")
             raise Invalid(
-                f"scope.{field} is not a {label} of this workspace.",
-                details=[{"loc": ["scope", field], "msg": f"unknown {label}", "type": kind}],
+                f"{'.'.join([*loc, field])} is not a {label} of this workspace.",
+                details=[{"loc": [*loc, field], "msg": f"not a {label} of this workspace", "type": kind}],
             )
 
 
@@ -135,16 +140,44 @@ def mute_by_link(*, session: Session, rule_id: int) -> AlertRule | None:
 
 def status(*, session: Session, rule: AlertRule, now: dt.datetime) -> dict[str, Any]:
     """The budget's current period, spent, remaining, percent, forecast and each threshold's state."""
+    return statuses(session=session, workspace_id=rule.workspace_id, rule_ids=[rule.id], now=now)[rule.id]
+
+
+def statuses(
+    *, session: Session, workspace_id: int, rule_ids: Sequence[int], now: dt.datetime
+) -> dict[int, dict[str, Any]]:
+    """`status` of each budget of RULE_IDS (of WORKSPACE_ID): one spend query per period group, one state query."""
     session.flush()
-    [row] = load_budgets(session=session, rule_ids=[rule.id])
-    period, by_rule = figures(session=session, key=group_key(row), now=now, rule_ids=[rule.id])
-    fig = by_rule[rule.id]
-    states = {
-        s.threshold_key: s
-        for s in session.scalars(
-            select(AlertState).where(AlertState.rule_id == rule.id, AlertState.period_key == period.key)
+    rows = load_budgets(session=session, workspace_ids=[workspace_id], rule_ids=rule_ids) if rule_ids else []
+    groups: dict[tuple[str, str, int], list[BudgetRow]] = defaultdict(list)
+    for row in rows:
+        groups[group_key(row)].append(row)
+    periods: dict[int, Period] = {}
+    spend: dict[int, Figures] = {}
+    for key, members in groups.items():
+        # The evaluator's own grouped query (budget_spend.figures), limited to these rules: the same figures.
+        ids = [m.id for m in members]
+        period, by_rule = figures(session=session, key=key, now=now, workspace_ids=[workspace_id], rule_ids=ids)
+        for rule_id in ids:
+            periods[rule_id] = period
+            spend[rule_id] = by_rule.get(rule_id, Figures(Decimal(0), Decimal(0)))
+    states: dict[int, dict[str, AlertState]] = defaultdict(dict)
+    if rows:
+        found = session.scalars(
+            select(AlertState).where(
+                AlertState.workspace_id == workspace_id,
+                AlertState.rule_id.in_([row.id for row in rows]),
+                AlertState.period_key.in_(sorted({p.key for p in periods.values()})),
+            )
         )
-    }
+        for state in found:
+            # The IN list holds every group's current key: keep only each rule's own current period.
+            if state.period_key == periods[state.rule_id].key:
+                states[state.rule_id][state.threshold_key] = state
+    return {row.id: _status_of(row, periods[row.id], spend[row.id], states[row.id]) for row in rows}
+
+
+def _status_of(row: BudgetRow, period: Period, fig: Figures, states: dict[str, AlertState]) -> dict[str, Any]:
     thresholds = []
     for threshold in row.params.get("thresholds") or DEFAULT_THRESHOLDS:
         for basis in BASES[row.params.get("basis", "actual")]:
@@ -161,10 +194,9 @@ def status(*, session: Session, rule: AlertRule, now: dt.datetime) -> dict[str, 
                     "since": state.changed_at if state else None,
                 }
             )
-    timezone = session.scalar(select(Workspace.timezone).where(Workspace.id == rule.workspace_id)) or "UTC"
     percent = (fig.spent * 100 / row.amount).quantize(Decimal("0.1")) if row.amount > 0 else Decimal(0)
     return {
-        "period": {"key": period.key, "start": period.start, "end": period.end, "timezone": timezone},
+        "period": {"key": period.key, "start": period.start, "end": period.end, "timezone": row.timezone},
         "spent": fig.spent,
         "remaining": max(row.amount - fig.spent, Decimal(0)),
         "percent": percent,
@@ -181,7 +213,8 @@ def covering(
     *, session: Session, workspace_id: int, category_id: int | None, bank_account_id: int | None, currency: str
 ) -> list[AlertRule]:
     """The money budgets a purchase in CATEGORY_ID (from BANK_ACCOUNT_ID) would count against."""
-    _check_scope(session, workspace_id, {"category_id": category_id, "bank_account_id": bank_account_id})
+    # /api/budgets/check takes these fields at the top level of its body: errors point there.
+    _check_scope(session, workspace_id, {"category_id": category_id, "bank_account_id": bank_account_id}, loc=())
     categories: set[int | None] = {None}
     if category_id is not None:
         parent = session.scalar(select(Category.parent_id).where(Category.id == category_id))

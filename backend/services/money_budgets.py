@@ -79,10 +79,13 @@ def sums(
     rows = session.execute(stmt).all()
     children = _children(session, {int(row[2]) for row in rows if row[2] is not None})
     out: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
+    # Recurring detection reads a workspace's whole year of transactions: once per workspace, not per rule.
+    found: dict[int, list[recurring.FoundStream]] = {}
     for rule_id, workspace_id, category_id, bank_account_id, currency, spent, in_window in rows:
-        due = recurring.due_in_period(
-            session,
-            workspace_id,
+        if workspace_id not in found:
+            found[workspace_id] = recurring.find_streams(session, workspace_id, period.today, include_excluded=False)
+        due = recurring.due_from(
+            found[workspace_id],
             period.start,
             period.end,
             period.today,

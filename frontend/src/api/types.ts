@@ -213,6 +213,7 @@ export interface BudgetStatus {
   thresholds: ThresholdState[];
 }
 
+/** A budget with its current figures: what GET /api/budgets lists and GET /api/budgets/{id} answers. */
 export interface BudgetDetail extends Budget {
   status: BudgetStatus;
 }
@@ -252,6 +253,18 @@ export interface InstanceSettings {
   allow_private_webhooks: boolean;
   base_url: string | null;
   updated_at: string | null;
+}
+
+/** POST /api/admin/smtp/test: how a test email went (a mail server that cannot be reached is ok: false). */
+export interface SmtpTestOutcome {
+  ok: boolean;
+  /** "outbox": no SMTP host is set, so the message was written to the server's mail-outbox folder. */
+  via: "smtp" | "outbox";
+  server: string | null;
+  status_code: number | null;
+  error: string | null;
+  note?: string | null;
+  duration_ms: number;
 }
 
 export interface KeyStatus {

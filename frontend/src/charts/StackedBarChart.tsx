@@ -1,5 +1,6 @@
 // Loaded lazily (React.lazy): Chart.js stays out of the entry bundle.
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartOptions } from "chart.js";
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartOptions, type Plugin } from "chart.js";
+import { useMemo, useRef } from "react";
 import { Bar } from "react-chartjs-2";
 import { formatMoney } from "../lib/format";
 import type { ChartSeries } from "./types";
@@ -29,9 +30,15 @@ export interface StackedBarChartProps {
   ariaLabel: string;
   horizontal?: boolean;
   height?: number;
+  /** Called after Chart.js has drawn the chart (each time it draws): pages use it to say they are loaded. */
+  onDrawn?: () => void;
 }
 
-export default function StackedBarChart({ labels, series, currency, ariaLabel, horizontal = false, height = 280 }: StackedBarChartProps) {
+export default function StackedBarChart({ labels, series, currency, ariaLabel, horizontal = false, height = 280, onDrawn }: StackedBarChartProps) {
+  const drawn = useRef(onDrawn);
+  drawn.current = onDrawn;
+  // Chart.js reads inline plugins when the chart is created only: one stable plugin reads the latest callback.
+  const plugins = useMemo<Plugin<"bar">[]>(() => [{ id: "spendwatch-drawn", afterRender: () => drawn.current?.() }], []);
   const data = {
     labels,
     datasets: series.map((s, i) => ({
@@ -71,7 +78,7 @@ export default function StackedBarChart({ labels, series, currency, ariaLabel, h
   };
   return (
     <div className="chart-box" style={{ height }}>
-      <Bar data={data} options={options} role="img" aria-label={ariaLabel} />
+      <Bar data={data} options={options} plugins={plugins} role="img" aria-label={ariaLabel} />
     </div>
   );
 }

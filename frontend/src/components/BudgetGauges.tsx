@@ -1,6 +1,4 @@
-import { useEffect, useState } from "react";
-import { api } from "../api/endpoints";
-import { messageOf } from "../api/errors";
+import { useState } from "react";
 import type { Budget, BudgetDetail } from "../api/types";
 import { ratio } from "../lib/decimal";
 import { formatDay, formatMoney, formatPercent } from "../lib/format";
@@ -14,19 +12,16 @@ const PERIOD_NAMES: Record<Budget["period"], string> = {
   year: "year",
 };
 
-function marksFor(budget: Budget, detail?: BudgetDetail): GaugeMark[] {
+function marksFor(budget: BudgetDetail): GaugeMark[] {
   const at = (type: string, value: string) => (type === "percent" ? Number(value) : ratio(value, budget.amount) * 100);
   const label = (type: string, value: string) => (type === "percent" ? formatPercent(value) : formatMoney(value, budget.currency));
-  if (detail) {
-    return detail.status.thresholds
-      .filter((t) => t.basis === "actual" || budget.basis === "forecast")
-      .map((t) => ({
-        at: at(t.type, t.value),
-        label: `${t.basis === "forecast" ? "Forecast threshold" : "Threshold"} ${label(t.type, t.value)}${t.state === "firing" ? " (firing)" : ""}`,
-        firing: t.state === "firing",
-      }));
-  }
-  return budget.thresholds.map((t) => ({ at: at(t.type, t.value), label: `Threshold ${label(t.type, t.value)}` }));
+  return budget.status.thresholds
+    .filter((t) => t.basis === "actual" || budget.basis === "forecast")
+    .map((t) => ({
+      at: at(t.type, t.value),
+      label: `${t.basis === "forecast" ? "Forecast threshold" : "Threshold"} ${label(t.type, t.value)}${t.state === "firing" ? " (firing)" : ""}`,
+      firing: t.state === "firing",
+    }));
 }
 
 function scopeText(budget: Budget, accountName: (id: number) => string): string {
@@ -43,84 +38,45 @@ function scopeText(budget: Budget, accountName: (id: number) => string): string 
 }
 
 /**
- * Budget gauges. GET /api/budgets has no spend figures, so each budget's status comes from
- * GET /api/budgets/{id}: fetched after the first paint, for the first INITIAL budgets, the rest on demand.
+ * Budget gauges, drawn from GET /api/budgets alone: each listed budget carries its current status
+ * (spent, percent, forecast, period, threshold states), so no call per budget. The first INITIAL are shown.
  */
 export function BudgetGauges({
   budgets,
   initial = 6,
   accountName = (id) => `Account #${id}`,
 }: {
-  budgets: Budget[];
+  budgets: BudgetDetail[];
   initial?: number;
   accountName?: (id: number) => string;
 }) {
   const [limit, setLimit] = useState(initial);
-  const [details, setDetails] = useState<Record<number, BudgetDetail>>({});
-  const [errors, setErrors] = useState<Record<number, string>>({});
   const shown = budgets.slice(0, limit);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    const wanted = shown.filter((b) => !details[b.id] && !errors[b.id]);
-    if (!wanted.length) return;
-    // After first paint: the page's own data comes first.
-    const timer = window.setTimeout(() => {
-      for (const budget of wanted) {
-        api.budgets
-          .get(budget.id, controller.signal)
-          .then((detail) => setDetails((d) => ({ ...d, [budget.id]: detail })))
-          .catch((error: unknown) => {
-            if (error instanceof Error && error.name === "AbortError") return;
-            setErrors((e) => ({ ...e, [budget.id]: messageOf(error) }));
-          });
-      }
-    }, 0);
-    return () => {
-      window.clearTimeout(timer);
-      controller.abort();
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [limit, budgets]);
 
   return (
     <>
       <ul className="budget-list">
         {shown.map((budget) => {
-          const detail = details[budget.id];
-          const status = detail?.status;
-          const forecastPercent = status ? ratio(status.forecast, budget.amount) * 100 : null;
+          const status = budget.status;
+          const forecastPercent = ratio(status.forecast, budget.amount) * 100;
           return (
             <li key={budget.id} className="budget">
               <div className="budget-head">
                 <span className="budget-name">{budget.name}</span>
                 <span className="budget-amount">
-                  {status ? (
-                    <>
-                      {formatMoney(status.spent, budget.currency)} <span className="muted">of</span>{" "}
-                    </>
-                  ) : null}
-                  {formatMoney(budget.amount, budget.currency)}
+                  {formatMoney(status.spent, budget.currency)} <span className="muted">of</span> {formatMoney(budget.amount, budget.currency)}
                   <span className="muted"> / {PERIOD_NAMES[budget.period]}</span>
                 </span>
               </div>
               <Gauge
                 label={`${budget.name}: spent this ${PERIOD_NAMES[budget.period]}`}
-                percent={status ? status.percent : null}
+                percent={status.percent}
                 forecastPercent={forecastPercent}
-                marks={marksFor(budget, detail)}
+                marks={marksFor(budget)}
               />
               <p className="budget-meta muted">
-                {scopeText(budget, accountName)}
-                {status && (
-                  <>
-                    {" · "}
-                    {formatPercent(status.percent)} used · forecast {formatMoney(status.forecast, budget.currency)} by{" "}
-                    {formatDay(status.period.end)}
-                  </>
-                )}
-                {!status && !errors[budget.id] && " · loading status…"}
-                {errors[budget.id] && <span className="field-error"> · {errors[budget.id]}</span>}
+                {scopeText(budget, accountName)} · {formatPercent(status.percent)} used · forecast {formatMoney(status.forecast, budget.currency)} by{" "}
+                {formatDay(status.period.end)}
                 {budget.muted && " · muted"}
               </p>
             </li>

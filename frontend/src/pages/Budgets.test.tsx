@@ -254,3 +254,21 @@ describe("Budgets: the alert history", () => {
     await waitFor(() => expect(calls).toContain("GET /api/alerts?type=budget.forecast_exceeded&state=resolved&limit=25"));
   });
 });
+
+describe("Budgets: the list", () => {
+  it("draws each card's figures from the list, with no call per budget", async () => {
+    const body = { name: "Groceries", period: "month", week_start: "monday", amount: "600.00", currency: "USD", thresholds: [], basis: "actual", channels: [3], scope: { category_id: 11 } };
+    const base = detailFrom(body, 31);
+    const firing = { type: "percent", value: "100", basis: "actual", key: "actual:100%", level: "600.00", state: "firing", since: stamp };
+    const listed = { ...base, status: { ...base.status, spent: "660.00", remaining: "0.00", percent: "110.0", forecast: "700.00", thresholds: [firing] } };
+    const { calls } = setup(undefined, { "GET /api/budgets": () => ({ items: [listed] }) });
+    renderAt("/budgets", <Budgets />);
+
+    const card = within(await screen.findByRole("listitem", { name: "Groceries" }));
+    expect(card.getByText("1 threshold firing")).toBeInTheDocument();
+    expect(card.getByRole("meter")).toHaveAttribute("aria-valuetext", "110% of the budget");
+    expect(card.getByText(/over by \$60\.00/)).toBeInTheDocument();
+    expect(card.getByText(/^Bank spending: Food › Groceries/)).toBeInTheDocument();
+    expect(calls.filter((c) => /^GET \/api\/budgets\/\d/.test(c))).toEqual([]);
+  });
+});

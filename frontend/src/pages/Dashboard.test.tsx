@@ -1,14 +1,20 @@
-import { render, screen } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
+import { useEffect } from "react";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { client } from "../api/client";
 import { AuthProvider } from "../auth/AuthContext";
-import { mockFetch } from "../test/fetchMock";
+import { jsonResponse, mockFetch, type Route as Handler } from "../test/fetchMock";
 import Dashboard from "./Dashboard";
 
-// Chart.js needs a real canvas; the chart itself is not under test here.
+// Chart.js needs a real canvas; the chart itself is not under test here. The stand-in says it has been
+// drawn once mounted, as the real one does after Chart.js renders.
 vi.mock("../charts/LazyChart", () => ({
-  LazyStackedBarChart: ({ ariaLabel }: { ariaLabel: string }) => <div role="img" aria-label={ariaLabel} />,
+  preloadChart: () => Promise.resolve(null), // jsdom draws no canvas: the chart is stood in for
+  LazyStackedBarChart: ({ ariaLabel, onDrawn }: { ariaLabel: string; onDrawn?: () => void }) => {
+    useEffect(() => onDrawn?.(), [onDrawn]);
+    return <div role="img" aria-label={ariaLabel} />;
+  },
 }));
 
 afterEach(() => {
@@ -67,4 +73,132 @@ describe("Dashboard", () => {
     expect(dataCalls.find((c) => c.startsWith("GET /api/usage/summary"))).toContain("group_by=day%2Cprovider");
     expect(dataCalls).toContain("GET /api/alerts?limit=5");
   });
+
+  it("draws four budget gauges from the list alone: exactly four calls, then data-loaded", async () => {
+    const budgets = [
+      budget(1, "AI this month", "500.00", "400.00", "80.0", ["actual:50%", "actual:80%"]),
+      budget(2, "OpenAI", "100.00", "20.00", "20.0", []),
+      budget(3, "Groceries", "600.00", "660.00", "110.0", ["actual:50%", "actual:80%", "actual:100%"], { category_id: 12 }),
+      budget(4, "Card", "300.00", "0.00", "0.0", [], { bank_account_id: 2 }),
+    ];
+    const { calls } = signIn({
+      "GET /api/usage/summary": summary("0.3000000000"),
+      "GET /api/accounts": () => ({ items: [] }),
+      "GET /api/budgets": () => ({ items: budgets }),
+      "GET /api/alerts": () => ({ items: [], next_cursor: null }),
+    });
+    const { container } = renderDashboard();
+    const page = container.querySelector(".dashboard");
+    expect(page).toHaveAttribute("data-loaded", "false");
+
+    await waitFor(() => expect(page).toHaveAttribute("data-loaded", "true"));
+    expect(screen.getByRole("img", { name: /Daily spend in USD/ })).toBeInTheDocument();
+    const gauges = screen.getAllByRole("meter");
+    expect(gauges).toHaveLength(4);
+    expect(gauges[0]).toHaveAttribute("aria-valuetext", "80% of the budget");
+    expect(gauges[2]).toHaveAttribute("aria-valuenow", "100");
+    const list = within(screen.getByRole("region", { name: "Budgets" }));
+    expect(list.getByText("Bank spending · 110% used · forecast $660.00 by", { exact: false })).toBeInTheDocument();
+    const amounts = [...container.querySelectorAll(".budget-amount")].map((e) => e.textContent);
+    expect(amounts).toEqual(["$400.00 of $500.00 / month", "$20.00 of $100.00 / month", "$660.00 of $600.00 / month", "$0.00 of $300.00 / month"]);
+
+    const dataCalls = calls.filter((c) => !c.startsWith("POST /api/auth/refresh") && !c.startsWith("GET /api/auth/me"));
+    expect(dataCalls.map((c) => c.split("?")[0])).toEqual(["GET /api/usage/summary", "GET /api/accounts", "GET /api/budgets", "GET /api/alerts"]);
+    expect(calls.some((c) => /\/api\/budgets\/\d/.test(c))).toBe(false);
+  });
+
+  it("is loaded once every call has settled, errors and empty states included", async () => {
+    const failed = () => jsonResponse(500, { error: { code: "internal_error", message: "Something went wrong on our side.", details: null } });
+    signIn({
+      "GET /api/usage/summary": summary("0"),
+      "GET /api/accounts": failed,
+      "GET /api/budgets": () => ({ items: [] }),
+      "GET /api/alerts": failed,
+    });
+    const { container } = renderDashboard();
+    const page = container.querySelector(".dashboard");
+    await waitFor(() => expect(page).toHaveAttribute("data-loaded", "true"));
+    expect(screen.getByText("No spend in this period.")).toBeInTheDocument();
+    expect(screen.getByText(/Could not load the alerts/)).toBeInTheDocument();
+    // The budgets page exists: the empty state links to it.
+    const budgets = within(screen.getByRole("region", { name: "Budgets" }));
+    expect(budgets.getByRole("link", { name: "Budgets page" })).toHaveAttribute("href", "/budgets");
+    expect(screen.queryByText(/next release/)).not.toBeInTheDocument();
+  });
 });
+
+function signIn(handlers: Record<string, Handler>) {
+  localStorage.setItem("spendwatch.refresh_token", "r");
+  return mockFetch({
+    "POST /api/auth/refresh": () => ({ access_token: "a", refresh_token: "r2", expires_in: 900 }),
+    "GET /api/auth/me": () => ({
+      user: { id: 1, email: "ada@example.com", name: "Ada", is_admin: true, created_at: "2026-01-01T00:00:00Z" },
+      workspaces: [{ workspace_id: 1, workspace_name: "Acme", role: "owner" }],
+    }),
+    ...handlers,
+  });
+}
+
+function renderDashboard() {
+  return render(
+    <MemoryRouter initialEntries={["/"]}>
+      <AuthProvider>
+        <Routes>
+          <Route path="/" element={<Dashboard />} />
+        </Routes>
+      </AuthProvider>
+    </MemoryRouter>,
+  );
+}
+
+function summary(total: string): Handler {
+  return (url) => ({
+    from: url.searchParams.get("from"),
+    to: url.searchParams.get("to"),
+    group_by: ["day", "provider"],
+    totals: { USD: total },
+    items:
+      total === "0"
+        ? []
+        : [{ day, provider: "openai", currency: "USD", cost: total, cost_source: "provider", input_tokens: 10, output_tokens: 5, requests: 1 }],
+  });
+}
+
+function budget(id: number, name: string, amount: string, spent: string, percent: string, firing: string[], scope: Record<string, number> = {}) {
+  const keys = ["actual:50%", "actual:80%", "actual:100%"];
+  return {
+    id,
+    workspace_id: 1,
+    name,
+    scope: { provider: null, account_id: null, model: null, project: null, category_id: null, bank_account_id: null, ...scope },
+    period: "month",
+    week_start: "monday",
+    amount,
+    currency: "USD",
+    thresholds: keys.map((k) => ({ type: "percent", value: k.slice(7, -1) })),
+    basis: "actual",
+    channels: [],
+    muted: false,
+    snoozed_until: null,
+    repeat_minutes: null,
+    notify_on_resolve: false,
+    created_at: "2026-11-01T00:00:00Z",
+    updated_at: "2026-11-01T00:00:00Z",
+    status: {
+      period: { key: "2026-11", start: "2026-11-01", end: "2026-11-30", timezone: "UTC" },
+      spent,
+      remaining: "0.00",
+      percent,
+      forecast: spent,
+      thresholds: keys.map((key) => ({
+        type: "percent",
+        value: key.slice(7, -1),
+        basis: "actual",
+        key,
+        level: "0.00",
+        state: firing.includes(key) ? "firing" : "ok",
+        since: firing.includes(key) ? "2026-11-10T00:00:00Z" : null,
+      })),
+    },
+  };
+}

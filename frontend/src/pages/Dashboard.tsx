@@ -1,9 +1,9 @@
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { api } from "../api/endpoints";
-import type { Account, Alert, Budget, GroupKey } from "../api/types";
+import type { Account, Alert, BudgetDetail, GroupKey } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
-import { LazyStackedBarChart } from "../charts/LazyChart";
+import { LazyStackedBarChart, preloadChart } from "../charts/LazyChart";
 import { BudgetGauges } from "../components/BudgetGauges";
 import { DemoBanner, isDemoAccount, LoadDemoButton } from "../components/transactions/DemoData";
 import { EmptyState, ErrorState, Loading } from "../components/Notice";
@@ -48,7 +48,7 @@ function StackSwitch({ value, onChange }: { value: StackBy; onChange: (v: StackB
   );
 }
 
-function AlertList({ alerts, budgets }: { alerts: Alert[]; budgets: Budget[] }) {
+function AlertList({ alerts, budgets }: { alerts: Alert[]; budgets: BudgetDetail[] }) {
   const names = new Map(budgets.map((b) => [b.id, b.name]));
   if (!alerts.length) return <EmptyState title="No alerts yet.">Alerts appear here when a budget threshold or rule fires.</EmptyState>;
   return (
@@ -105,9 +105,14 @@ export default function Dashboard() {
     : "provider";
 
   useEffect(() => setDraft(period), [period.preset, period.from, period.to]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Chart.js downloads beside the data requests, not after them (the chart is what the page waits for last).
+  useEffect(() => {
+    preloadChart().catch(() => undefined); // the chart's placeholder says so if it cannot load
+  }, []);
 
-  // The dashboard's four calls: one summary grouped by day and the stack dimension feeds the total,
-  // the forecast, the chart and the top contributors; then accounts, budgets and recent alerts.
+  // The dashboard's four calls, and no others: one summary grouped by day and the stack dimension feeds
+  // the total, the forecast, the chart and the top contributors; then accounts, budgets (each with its
+  // status, which the gauges draw) and recent alerts.
   const summary = useAsync(
     (signal) => api.usage.summary({ from: period.from, to: period.to }, ["day", stackBy], signal),
     [period.from, period.to, stackBy],
@@ -149,6 +154,18 @@ export default function Dashboard() {
   const troubled = accountList?.filter((a) => needsAttention(a.status)).length ?? 0;
   const noAccounts = accountList !== undefined && accountList.length === 0;
   const hasDemo = accountList?.some(isDemoAccount) ?? false;
+  // data-loaded="true" once the four calls have settled (data or error) and the chart has been drawn, or
+  // an empty or error state stands in its place: benchmarks and browser tests wait for it.
+  const [chartDrawn, setChartDrawn] = useState(false);
+  const onChartDrawn = useCallback(() => setChartDrawn(true), []);
+  const settled = !summary.loading && !accounts.loading && !budgets.loading && !alerts.loading;
+  const chartShown = Boolean(data) && !summary.error && !(isZero(total) && otherCurrencies.length === 0);
+  const loaded = settled && (!chartShown || chartDrawn);
+  // A chart that comes back later (after an empty period) must be drawn again before the page is loaded.
+  useEffect(() => {
+    if (!chartShown) setChartDrawn(false);
+  }, [chartShown]);
+
   const reloadAll = () => {
     summary.reload();
     accounts.reload();
@@ -157,7 +174,7 @@ export default function Dashboard() {
   };
 
   return (
-    <>
+    <div className="dashboard" data-loaded={loaded ? "true" : "false"}>
       <PageHeader title="Dashboard" subtitle={`AI spend · ${describePeriod(period)} (${formatDay(period.from, true)} – ${formatDay(period.to, true)})`}>
         <PeriodPicker value={draft} onChange={changePeriod} today={today} />
       </PageHeader>
@@ -264,6 +281,7 @@ export default function Dashboard() {
                 series={series}
                 currency={currency}
                 ariaLabel={`Daily spend in ${currency} from ${period.from} to ${period.to}, stacked by ${stackBy}. Total ${formatMoney(total, currency)}.`}
+                onDrawn={onChartDrawn}
               />
               {otherCurrencies.length > 0 && (
                 <p className="muted small">
@@ -327,7 +345,9 @@ export default function Dashboard() {
             <Loading />
           ) : budgets.data.items.length === 0 ? (
             <EmptyState title="No budgets yet.">
-              <p className="muted small">Budgets warn you before spend runs over. They get their own page in the next release.</p>
+              <p className="muted small">
+                Budgets warn you before spend runs over. {canWrite ? "Set one up" : "Members set them up"} on the <Link to="/budgets">Budgets page</Link>.
+              </p>
             </EmptyState>
           ) : (
             <BudgetGauges
@@ -365,7 +385,7 @@ export default function Dashboard() {
           )}
         </section>
       </div>
-    </>
+    </div>
   );
 }
 

@@ -8,6 +8,7 @@ import { jsonResponse, mockFetch } from "../test/fetchMock";
 import Dashboard from "./Dashboard";
 
 vi.mock("../charts/LazyChart", () => ({
+  preloadChart: () => Promise.resolve(null), // jsdom draws no canvas: the chart is stood in for
   LazyStackedBarChart: ({ ariaLabel }: { ariaLabel: string }) => <div role="img" aria-label={ariaLabel} />,
 }));
 

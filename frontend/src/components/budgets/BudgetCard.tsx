@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { api } from "../../api/endpoints";
 import { messageOf } from "../../api/errors";
 import type { Budget, BudgetDetail, ThresholdState } from "../../api/types";
@@ -10,8 +10,8 @@ import { ConfirmBox, isSessionEnd, useFocusLater } from "../channels/forms";
 import type { Namers } from "./refs";
 import { SilenceBadges, SilenceControls } from "./SilenceControls";
 
-export type BudgetItem = Budget | BudgetDetail;
-const hasStatus = (b: BudgetItem): b is BudgetDetail => "status" in b && Boolean((b as BudgetDetail).status);
+// GET /api/budgets lists each budget with its status: the cards need no call of their own.
+export type BudgetItem = BudgetDetail;
 
 export const isMoneyBudget = (b: Budget) => b.scope.category_id != null || b.scope.bank_account_id != null;
 
@@ -34,10 +34,9 @@ export function budgetScopeText(b: Budget, names: Namers): string {
 const thresholdLabel = (type: string, value: string, currency: string) =>
   type === "percent" ? formatPercent(value) : formatMoney(value, currency);
 
-function marks(budget: Budget, detail?: BudgetDetail): GaugeMark[] {
+function marks(budget: BudgetDetail): GaugeMark[] {
   const at = (type: string, value: string) => (type === "percent" ? Number(value) : ratio(value, budget.amount) * 100);
-  if (!detail) return budget.thresholds.map((t) => ({ at: at(t.type, t.value), label: `Threshold ${thresholdLabel(t.type, t.value, budget.currency)}` }));
-  return detail.status.thresholds
+  return budget.status.thresholds
     .filter((t) => t.basis === "actual" || budget.basis === "forecast")
     .map((t) => ({
       at: at(t.type, t.value),
@@ -97,27 +96,10 @@ export function BudgetCard({
   onEdit: () => void;
   onShowAlerts: () => void;
 }) {
-  const [fetched, setFetched] = useState<BudgetDetail | null>(null);
   const focusLater = useFocusLater();
-  const [loadError, setLoadError] = useState<unknown>(null);
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const detail = hasStatus(budget) ? budget : fetched?.updated_at === budget.updated_at ? fetched : null;
-
-  useEffect(() => {
-    if (hasStatus(budget)) return;
-    const controller = new AbortController();
-    setLoadError(null);
-    api.budgets
-      .get(budget.id, controller.signal)
-      .then(setFetched)
-      .catch((err: unknown) => {
-        if (err instanceof Error && err.name === "AbortError") return;
-        setLoadError(err);
-      });
-    return () => controller.abort();
-  }, [budget]);
 
   const remove = async () => {
     setDeleting(true);
@@ -131,9 +113,9 @@ export function BudgetCard({
     }
   };
 
-  const status = detail?.status;
-  const forecastPercent = status ? ratio(status.forecast, budget.amount) * 100 : null;
-  const firing = status?.thresholds.filter((t) => t.state === "firing") ?? [];
+  const status = budget.status;
+  const forecastPercent = ratio(status.forecast, budget.amount) * 100;
+  const firing = status.thresholds.filter((t) => t.state === "firing");
   const headingId = `budget-${budget.id}-h`;
 
   return (
@@ -150,29 +132,21 @@ export function BudgetCard({
       </p>
       <div className="budget-figures">
         <span className="budget-spent">
-          {status ? formatMoney(status.spent, budget.currency) : "…"} <span className="muted">of</span> {formatMoney(budget.amount, budget.currency)}
+          {formatMoney(status.spent, budget.currency)} <span className="muted">of</span> {formatMoney(budget.amount, budget.currency)}
         </span>
-        {status && <span className="muted">{formatPercent(status.percent)} used</span>}
+        <span className="muted">{formatPercent(status.percent)} used</span>
       </div>
-      <Gauge label={`${budget.name}: spent this ${budget.period}`} percent={status ? status.percent : null} forecastPercent={forecastPercent} marks={marks(budget, detail ?? undefined)} />
-      {status ? (
-        <p className="small budget-forecast">
-          Forecast <strong>{formatMoney(status.forecast, budget.currency)}</strong> by {formatDay(status.period.end, true)} ·{" "}
-          {compareDecimals(status.spent, budget.amount) > 0 ? (
-            <strong className="text-danger">over by {formatMoney(subtractDecimals(status.spent, budget.amount), budget.currency)}</strong>
-          ) : (
-            <>remaining {formatMoney(status.remaining, budget.currency)}</>
-          )}{" "}
-          · period {formatDay(status.period.start)} – {formatDay(status.period.end)} ({status.period.timezone})
-        </p>
-      ) : loadError ? (
-        <p className="field-error">Could not load this budget's status: {messageOf(loadError)}</p>
-      ) : (
-        <p className="muted small" role="status">
-          Loading this period's figures…
-        </p>
-      )}
-      {status && status.thresholds.length > 0 && (
+      <Gauge label={`${budget.name}: spent this ${budget.period}`} percent={status.percent} forecastPercent={forecastPercent} marks={marks(budget)} />
+      <p className="small budget-forecast">
+        Forecast <strong>{formatMoney(status.forecast, budget.currency)}</strong> by {formatDay(status.period.end, true)} ·{" "}
+        {compareDecimals(status.spent, budget.amount) > 0 ? (
+          <strong className="text-danger">over by {formatMoney(subtractDecimals(status.spent, budget.amount), budget.currency)}</strong>
+        ) : (
+          <>remaining {formatMoney(status.remaining, budget.currency)}</>
+        )}{" "}
+        · period {formatDay(status.period.start)} – {formatDay(status.period.end)} ({status.period.timezone})
+      </p>
+      {status.thresholds.length > 0 && (
         <details className="threshold-details">
           <summary>Thresholds ({status.thresholds.length})</summary>
           <ThresholdTable states={status.thresholds} currency={budget.currency} />
