@@ -68,6 +68,7 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("/api/admin/settings", "GET"): "instance settings (instance admins only)",
     ("/api/admin/settings", "PATCH"): "instance settings (instance admins only)",
     ("/api/admin/keys", "GET"): "instance key status (instance admins only)",
+    ("/api/admin/smtp/test", "POST"): "a test email with the instance SMTP settings (instance admins only)",
     ("/api/admin/prices", "GET"): "instance-wide price overrides (instance admins only)",
     ("/api/admin/prices", "POST"): "instance-wide price overrides (instance admins only)",
     ("/api/admin/prices/<price_id>", "DELETE"): "instance-wide price overrides (instance admins only)",

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 
-from backend.api.context import admin_guard, db
+from backend.api.context import admin_guard, current_actor, db
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.db import rls_bypass
-from backend.schemas.admin import KeyStatusOut, PriceIn, PriceList, PriceOut, PricePath, SettingsOut, SettingsPatch
-from backend.services import instance_settings, keys, pricing
+from backend.extensions import get_state, limiter
+from backend.schemas.admin import (
+    KeyStatusOut,
+    PriceIn,
+    PriceList,
+    PriceOut,
+    PricePath,
+    SettingsOut,
+    SettingsPatch,
+    SmtpTestIn,
+    SmtpTestOut,
+)
+from backend.services import instance_settings, keys, mail_test, pricing
 
 bp = APIBlueprint(
     "admin",
@@ -20,6 +31,10 @@ bp = APIBlueprint(
     abp_security=BEARER,
 )
 bp.before_request(admin_guard)
+
+# Test emails go to any address the admin types: a few a minute per admin is plenty for checking settings, and
+# keeps a stolen admin session from turning the instance into a mail cannon.
+TEST_EMAIL_LIMIT = "5 per minute"
 
 
 def _settings_out() -> Response:
@@ -52,6 +67,23 @@ def update_settings(body: SettingsPatch) -> Response:
     instance_settings.update(session=session, changes=changes, smtp_password=smtp_password)
     session.commit()
     return _settings_out()
+
+
+@bp.post("/smtp/test", responses={200: SmtpTestOut})
+@limiter.limit(TEST_EMAIL_LIMIT, key_func=lambda: f"smtp-test:{current_actor().user.id}")
+def test_smtp(body: SmtpTestIn) -> Response:
+    """Send a test email with the saved SMTP settings and say how it went.
+
+    The answer is `ok`, or `error` with the reason (connection refused, timed out, TLS, login refused…; never the
+    password). A mail server that cannot be reached is `ok: false` in a 200, not an HTTP error: the request was
+    fine. With no SMTP host the message is written to the mail outbox folder instead (`via: outbox`). At most 5 a
+    minute per admin (429 beyond).
+    """
+    session = db()
+    settings = get_state(current_app).settings
+    base_url = instance_settings.public_base_url(session=session, default=settings.base_url)
+    outcome = mail_test.send_test_email(session=session, settings=settings, to=body.to, base_url=base_url)
+    return json_response(SmtpTestOut(**outcome))
 
 
 @bp.get("/keys", responses={200: KeyStatusOut})

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from backend.schemas.common import RequestModel
+from backend.schemas.common import Email, RequestModel
 
 
 class SmtpOut(BaseModel):
@@ -110,3 +110,20 @@ class PriceList(BaseModel):
 
 class PricePath(BaseModel):
     price_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class SmtpTestIn(RequestModel):
+    to: Email = Field(description="Who receives the test email")
+
+
+class SmtpTestOut(BaseModel):
+    """How a test email went. A mail server that cannot be reached or refuses is `ok: false` with the reason in
+    `error`, not an HTTP error: the request itself was fine."""
+
+    ok: bool
+    via: Literal["smtp", "outbox"] = Field(description="outbox: no SMTP host is set; the .eml file was written")
+    server: str | None = Field(description='"host:port (security)" tried, null for the outbox')
+    status_code: int | None = Field(description="The SMTP reply code, when the server answered")
+    error: str | None = Field(description="Why it failed: connection refused, timed out, TLS, login refused…")
+    note: str | None = None
+    duration_ms: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -57,6 +58,21 @@ def _smtp_code_failure(code: int, what: str) -> SendResult:
     return failure(f"the mail server refused {what} (SMTP {code})", code=code, permanent=code >= 500)
 
 
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, in words (never the exception's text: it could quote the server's greeting)."""
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {exc.reason or type(exc).__name__}"  # e.g. WRONG_VERSION_NUMBER, CERTIFICATE_VERIFY_FAILED
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the server closed the connection"
+    return type(exc).__name__
+
+
 def _deliver_smtp(mail: EmailMessage, recipients: list[str], smtp: SmtpConfig, timeout: float) -> SendResult:
     context = ssl.create_default_context()
     client: smtplib.SMTP
@@ -69,7 +85,14 @@ def _deliver_smtp(mail: EmailMessage, recipients: list[str], smtp: SmtpConfig, t
             if smtp.security == "starttls":
                 client.starttls(context=context)
             if smtp.username:
-                client.login(smtp.username, smtp.password)
+                try:
+                    client.login(smtp.username, smtp.password)
+                except smtplib.SMTPNotSupportedError:  # not the STARTTLS case below: no AUTH offered
+                    return failure(
+                        f"the mail server {smtp.host} offers no SMTP login (AUTH) here: clear the username, or "
+                        "use STARTTLS or TLS (many servers offer it only then)",
+                        permanent=True,
+                    )
             refused = client.send_message(mail, to_addrs=recipients)
         finally:
             try:
@@ -88,7 +111,7 @@ def _deliver_smtp(mail: EmailMessage, recipients: list[str], smtp: SmtpConfig, t
     except smtplib.SMTPNotSupportedError:
         return failure(f"the mail server {smtp.host} does not support STARTTLS", permanent=True)
     except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-        return failure(f"could not reach the mail server {smtp.host}:{smtp.port} ({type(exc).__name__})")
+        return failure(f"could not reach the mail server {smtp.host}:{smtp.port} ({_reason(exc)})")
     if refused:
         return SendResult(ok=True, response_code=250, note=f"{len(refused)} recipient(s) refused")
     return SendResult(ok=True, response_code=250)

@@ -27,13 +27,13 @@ import type {
   PriceOverrideIn,
   Role,
   SecretRotated,
+  SmtpTestOutcome,
   WorkspaceInvite,
   WorkspaceInviteCreated,
   AccountIn,
   AccountPatch,
   Alert,
   BudgetDetail,
-  Budget,
   ConnectionTest,
   GroupKey,
   InstanceSettings,
@@ -122,7 +122,8 @@ export function makeEndpoints(c: ApiClient) {
         c.requestRaw("GET", "/api/usage/export", { query: { ...usageQuery(filters), format: "csv" } }),
     },
     budgets: {
-      list: (signal?: AbortSignal) => c.request<List<Budget>>("GET", "/api/budgets", { signal }),
+      // Each listed budget carries its status: no per-budget call is needed to draw the gauges.
+      list: (signal?: AbortSignal) => c.request<List<BudgetDetail>>("GET", "/api/budgets", { signal }),
       get: (id: number, signal?: AbortSignal) =>
         c.request<BudgetDetail>("GET", "/api/budgets/{rule_id}", { params: { rule_id: id }, signal }),
       create: (body: BudgetIn) => c.request<BudgetDetail>("POST", "/api/budgets", { body }),
@@ -221,6 +222,7 @@ export function makeEndpoints(c: ApiClient) {
       updateSettings: (body: SettingsPatch) =>
         c.request<InstanceSettings>("PATCH", "/api/admin/settings", { body }),
       keys: () => c.request<KeyStatus>("GET", "/api/admin/keys"),
+      testSmtp: (to: string) => c.request<SmtpTestOutcome>("POST", "/api/admin/smtp/test", { body: { to } }),
       prices: (signal?: AbortSignal) => c.request<List<PriceOverride>>("GET", "/api/admin/prices", { signal }),
       addPrice: (body: PriceOverrideIn) => c.request<PriceOverride>("POST", "/api/admin/prices", { body }),
       removePrice: (id: number) =>

@@ -121,4 +121,46 @@ describe("Admin", () => {
       note: "",
     });
   });
+
+  it("sends a test email with the saved SMTP settings and shows how it went", async () => {
+    const user = userEvent.setup();
+    const saved = { ...settings, smtp: { ...settings.smtp, host: "mail.example.com", port: 587, security: "starttls" } };
+    let answer: unknown = { ok: true, via: "smtp", server: "mail.example.com:587 (starttls)", status_code: 250, error: null, note: null, duration_ms: 120 };
+    const { fetchMock } = signedIn({ ...adminHandlers, "GET /api/admin/settings": () => saved, "POST /api/admin/smtp/test": () => answer });
+    renderAt("/admin", <Admin />);
+
+    const form = within(await screen.findByRole("form", { name: "Send a test email" }));
+    expect(form.getByText("Sent now through the saved settings: mail.example.com:587 (starttls).")).toBeInTheDocument();
+    const to = form.getByLabelText(/^Recipient/);
+    expect(to).toHaveValue("ada@example.com"); // the admin's own address to start with
+    await user.clear(to);
+    await user.type(to, "ops@example.com");
+    await user.click(form.getByRole("button", { name: "Send test email" }));
+    expect(await form.findByText("Sent to ops@example.com: the mail server accepted it. Check that inbox.")).toBeInTheDocument();
+    expect(lastBody(fetchMock, "POST", "/api/admin/smtp/test")).toEqual({ to: "ops@example.com" });
+
+    answer = { ok: false, via: "smtp", server: "mail.example.com:587 (starttls)", status_code: null, error: "could not reach the mail server mail.example.com:587 (connection refused)", note: null, duration_ms: 3 };
+    await user.click(form.getByRole("button", { name: "Send test email" }));
+    expect(await form.findByRole("alert")).toHaveTextContent("The test email was not sent: could not reach the mail server mail.example.com:587 (connection refused).");
+
+    answer = jsonResponse(422, { error: { code: "validation_error", message: "The request is not valid.", details: [{ loc: ["to"], msg: "String should match pattern", type: "string_pattern_mismatch" }] } });
+    await user.click(form.getByRole("button", { name: "Send test email" }));
+    expect(await form.findByText("String should match pattern")).toBeInTheDocument();
+    expect(to).toHaveAttribute("aria-invalid", "true");
+  });
+
+  it("says where the message goes without SMTP, and that unsaved changes are not tested", async () => {
+    const user = userEvent.setup();
+    const note = "SMTP is not set up (no host), so the message was not sent: it was written to the mail outbox as msg_1.eml (/data/mail-outbox).";
+    signedIn({ ...adminHandlers, "POST /api/admin/smtp/test": () => ({ ok: true, via: "outbox", server: null, status_code: null, error: null, note, duration_ms: 2 }) });
+    renderAt("/admin", <Admin />);
+    const form = within(await screen.findByRole("form", { name: "Send a test email" }));
+    expect(form.getByText(/No SMTP host is saved/)).toBeInTheDocument();
+    await user.click(form.getByRole("button", { name: "Send test email" }));
+    expect(await form.findByText(note)).toBeInTheDocument();
+
+    await user.type(screen.getByLabelText("Host"), "smtp.example.com");
+    expect(form.getByText(/unsaved changes: the test uses the saved settings/)).toBeInTheDocument();
+  });
 });
+

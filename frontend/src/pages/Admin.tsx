@@ -2,7 +2,8 @@ import { useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { api, type SettingsPatch } from "../api/endpoints";
 import { ApiError } from "../api/errors";
-import type { InstanceSettings } from "../api/types";
+import type { InstanceSettings, SmtpTestOutcome } from "../api/types";
+import { useAuth } from "../auth/AuthContext";
 import { Invites } from "../components/admin/Invites";
 import { Members } from "../components/admin/Members";
 import { Prices } from "../components/admin/Prices";
@@ -121,93 +122,154 @@ function SettingsForm({ initial }: { initial: InstanceSettings }) {
   ];
 
   return (
-    <form ref={formRef} className="settings-form" onSubmit={submit} aria-busy={busy}>
-      <FormError error={error} fields={fields} />
-      {message && <Notice kind={message.kind}>{message.text}</Notice>}
-      <fieldset>
-        <legend>Sign-up</legend>
-        <SelectField
-          name="registration_mode"
-          label="Who can create an account"
-          value={v.registration_mode}
-          onChange={(e) => set("registration_mode")(e.target.value as FormValues["registration_mode"])}
-          error={error}
-        >
-          {REGISTRATION_MODES.map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </SelectField>
-      </fieldset>
-      <fieldset>
-        <legend>Sync intervals</legend>
-        <div className="field-grid">
-          <TextField name="sync_intervals.ai_minutes" label="AI providers (minutes)" type="number" required min={1} max={1440} help="1 to 1440." value={v.ai_minutes} onChange={(e) => set("ai_minutes")(e.target.value)} error={error} />
-          <TextField name="sync_intervals.money_minutes" label="Money accounts (minutes)" type="number" required min={15} max={10080} help="15 to 10080." value={v.money_minutes} onChange={(e) => set("money_minutes")(e.target.value)} error={error} />
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>Outgoing email (SMTP)</legend>
-        <p className="help">
-          With no host, emails are written to the server's <code>mail-outbox</code> folder instead of being sent. There is no separate
-          test button here: to check these settings, save them, then use “Send test” on an email channel (<Link to="/channels">Channels</Link>).
-        </p>
-        <div className="field-grid">
-          <TextField name="smtp.host" label="Host" autoComplete="off" placeholder="smtp.example.com" value={v.host} onChange={(e) => set("host")(e.target.value)} error={error} />
-          <TextField name="smtp.port" label="Port" type="number" required min={1} max={65535} value={v.port} onChange={(e) => set("port")(e.target.value)} error={error} />
-          <SelectField name="smtp.security" label="Security" value={v.security} onChange={(e) => set("security")(e.target.value as FormValues["security"])} error={error}>
-            {SMTP_SECURITY.map(([value, label]) => (
+    <>
+      <form ref={formRef} className="settings-form" onSubmit={submit} aria-busy={busy}>
+        <FormError error={error} fields={fields} />
+        {message && <Notice kind={message.kind}>{message.text}</Notice>}
+        <fieldset>
+          <legend>Sign-up</legend>
+          <SelectField
+            name="registration_mode"
+            label="Who can create an account"
+            value={v.registration_mode}
+            onChange={(e) => set("registration_mode")(e.target.value as FormValues["registration_mode"])}
+            error={error}
+          >
+            {REGISTRATION_MODES.map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
               </option>
             ))}
           </SelectField>
-          <TextField name="smtp.from_address" label="From address" autoComplete="off" placeholder="spendwatch@example.com" value={v.from_address} onChange={(e) => set("from_address")(e.target.value)} error={error} />
-          <TextField name="smtp.username" label="Username" autoComplete="off" value={v.username} onChange={(e) => set("username")(e.target.value)} error={error} />
+        </fieldset>
+        <fieldset>
+          <legend>Sync intervals</legend>
+          <div className="field-grid">
+            <TextField name="sync_intervals.ai_minutes" label="AI providers (minutes)" type="number" required min={1} max={1440} help="1 to 1440." value={v.ai_minutes} onChange={(e) => set("ai_minutes")(e.target.value)} error={error} />
+            <TextField name="sync_intervals.money_minutes" label="Money accounts (minutes)" type="number" required min={15} max={10080} help="15 to 10080." value={v.money_minutes} onChange={(e) => set("money_minutes")(e.target.value)} error={error} />
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Outgoing email (SMTP)</legend>
+          <p className="help">
+            With no host, emails are written to the server's <code>mail-outbox</code> folder instead of being sent. To check these settings, save
+            them, then send a test email (below the form). Alerts go to the recipients of email channels (<Link to="/channels">Channels</Link>).
+          </p>
+          <div className="field-grid">
+            <TextField name="smtp.host" label="Host" autoComplete="off" placeholder="smtp.example.com" value={v.host} onChange={(e) => set("host")(e.target.value)} error={error} />
+            <TextField name="smtp.port" label="Port" type="number" required min={1} max={65535} value={v.port} onChange={(e) => set("port")(e.target.value)} error={error} />
+            <SelectField name="smtp.security" label="Security" value={v.security} onChange={(e) => set("security")(e.target.value as FormValues["security"])} error={error}>
+              {SMTP_SECURITY.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </SelectField>
+            <TextField name="smtp.from_address" label="From address" autoComplete="off" placeholder="spendwatch@example.com" value={v.from_address} onChange={(e) => set("from_address")(e.target.value)} error={error} />
+            <TextField name="smtp.username" label="Username" autoComplete="off" value={v.username} onChange={(e) => set("username")(e.target.value)} error={error} />
+            <TextField
+              name="smtp.password"
+              label="Password"
+              type="password"
+              autoComplete="new-password"
+              value={v.password}
+              onChange={(e) => set("password")(e.target.value)}
+              error={error}
+              note={
+                settings.smtp.password
+                  ? `Stored password shown as a hint (${settings.smtp.password}). Leave it unchanged to keep it, clear the field to remove it, or type a new one.`
+                  : "No password stored."
+              }
+            />
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Web</legend>
           <TextField
-            name="smtp.password"
-            label="Password"
-            type="password"
-            autoComplete="new-password"
-            value={v.password}
-            onChange={(e) => set("password")(e.target.value)}
+            name="base_url"
+            label="Public address (base URL)"
+            type="url"
+            placeholder="https://spendwatch.example.com"
+            value={v.base_url}
+            onChange={(e) => set("base_url")(e.target.value)}
             error={error}
-            note={
-              settings.smtp.password
-                ? `Stored password shown as a hint (${settings.smtp.password}). Leave it unchanged to keep it, clear the field to remove it, or type a new one.`
-                : "No password stored."
-            }
+            help="Used for links in emails and invitations. Leave empty to use the BASE_URL environment setting."
           />
+          <CheckboxField
+            name="allow_private_webhooks"
+            label="Allow webhooks to private network addresses"
+            checked={v.allow_private_webhooks}
+            onChange={(e) => set("allow_private_webhooks")(e.target.checked)}
+            error={error}
+            help="Off by default: webhook URLs that resolve to private or loopback addresses are refused."
+          />
+        </fieldset>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? "Saving…" : "Save settings"}
+          </button>
+          <span className="muted">{settings.updated_at ? `Last changed ${formatDateTime(settings.updated_at)}` : "Never changed (defaults)"}</span>
         </div>
-      </fieldset>
-      <fieldset>
-        <legend>Web</legend>
-        <TextField
-          name="base_url"
-          label="Public address (base URL)"
-          type="url"
-          placeholder="https://spendwatch.example.com"
-          value={v.base_url}
-          onChange={(e) => set("base_url")(e.target.value)}
-          error={error}
-          help="Used for links in emails and invitations. Leave empty to use the BASE_URL environment setting."
-        />
-        <CheckboxField
-          name="allow_private_webhooks"
-          label="Allow webhooks to private network addresses"
-          checked={v.allow_private_webhooks}
-          onChange={(e) => set("allow_private_webhooks")(e.target.checked)}
-          error={error}
-          help="Off by default: webhook URLs that resolve to private or loopback addresses are refused."
-        />
-      </fieldset>
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? "Saving…" : "Save settings"}
+      </form>
+      <SmtpTest settings={settings} unsaved={Boolean(settingsChanges(v, settings).smtp)} />
+    </>
+  );
+}
+
+/** "Send test email": one message through the saved SMTP settings, and how it went. */
+function SmtpTest({ settings, unsaved }: { settings: InstanceSettings; unsaved: boolean }) {
+  const { user } = useAuth();
+  const [to, setTo] = useState(user?.email ?? "");
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<(SmtpTestOutcome & { to: string }) | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const smtp = settings.smtp;
+
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    setOutcome(null);
+    setError(null);
+    setBusy(true);
+    try {
+      const recipient = to.trim();
+      setOutcome({ ...(await api.admin.testSmtp(recipient)), to: recipient });
+    } catch (err) {
+      setError(err);
+      focusFirstError(formRef.current);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={formRef} className="smtp-test" aria-labelledby="smtp-test-h" onSubmit={send} aria-busy={busy} noValidate>
+      <h3 id="smtp-test-h">Send a test email</h3>
+      <p className="help">
+        {smtp.host
+          ? `Sent now through the saved settings: ${smtp.host}:${smtp.port} (${smtp.security}).`
+          : "No SMTP host is saved, so the test message is written to the server's mail-outbox folder instead of being sent."}
+      </p>
+      {unsaved && <Notice kind="warning">The SMTP fields above have unsaved changes: the test uses the saved settings. Save first to test your changes.</Notice>}
+      <FormError error={error} fields={["to"]} />
+      <div className="smtp-test-row">
+        <TextField name="to" label="Recipient" type="email" required autoComplete="email" value={to} onChange={(e) => setTo(e.target.value)} error={error} />
+        <button type="submit" className="btn btn-secondary" disabled={busy || !to.trim()}>
+          {busy ? "Sending…" : "Send test email"}
         </button>
-        <span className="muted">{settings.updated_at ? `Last changed ${formatDateTime(settings.updated_at)}` : "Never changed (defaults)"}</span>
       </div>
+      {outcome &&
+        (outcome.ok ? (
+          <Notice kind="success">
+            {outcome.via === "outbox"
+              ? (outcome.note ?? "Written to the mail outbox folder.")
+              : `Sent to ${outcome.to}: the mail server accepted it. Check that inbox.${outcome.note ? ` (${outcome.note})` : ""}`}
+          </Notice>
+        ) : (
+          <Notice kind="error">
+            The test email was not sent: {outcome.error ?? "unknown error"}.
+          </Notice>
+        ))}
     </form>
   );
 }
