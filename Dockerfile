@@ -9,22 +9,21 @@
 # scheduler (`spendwatch worker`) and migrations (`spendwatch db upgrade`). See docs/deployment.md.
 
 ############################################################################
-# Stage 1: the web frontend. Built only when frontend/package.json exists;
-# otherwise this stage produces an empty frontend/dist.
+# Stage 1: the web app (frontend/), built with Vite into frontend/dist.
+# Vite 8 needs Node.js ^20.19 or >= 22.12: the current LTS line.
 ############################################################################
-FROM node:20-bookworm-slim AS frontend
-WORKDIR /build
-# `frontend*` matches nothing while the repository has no frontend/ directory. pyproject.toml is
-# listed as well so that COPY always has one source and does not fail. A matched directory's
-# contents are copied into ./frontend/.
-COPY pyproject.toml frontend* ./frontend/
-RUN set -eu; \
-    cd frontend; \
-    if [ -f package.json ]; then \
-        if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi; \
-        npm run build; \
-    fi; \
-    mkdir -p dist
+FROM node:22-bookworm-slim AS frontend
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+WORKDIR /build/frontend
+# The manifest and lock file first, in their own layer: a source change does not reinstall the packages.
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci
+# Then the sources (.dockerignore keeps a local node_modules and dist out of the context).
+COPY frontend/ ./
+# The server serves dist/index.html at /: fail the build here rather than ship an image without it.
+RUN npm run build && test -f dist/index.html
 
 ############################################################################
 # Stage 2: a virtual environment with Spendwatch and its dependencies.
@@ -49,8 +48,10 @@ RUN mkdir -p backend jobs integrations \
 # ...then the source tree, installed in editable mode. The code stays at /app, next to migrations/
 # and the Alembic files, which live outside the Python packages.
 COPY . .
+# The web app's sources are not needed at run time: its build comes from the frontend stage.
 RUN pip install --no-deps --editable . \
- && python -m compileall -q backend jobs integrations migrations
+ && python -m compileall -q backend jobs integrations migrations \
+ && rm -rf frontend
 
 ############################################################################
 # Stage 3: the runtime image.
@@ -68,6 +69,7 @@ RUN groupadd --system --gid 10001 spendwatch \
 
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app
+# backend/web.py serves <repository root>/frontend/dist, which is /app/frontend/dist here (the code stays at /app).
 COPY --from=frontend /build/frontend/dist /app/frontend/dist
 
 ENV PATH=/opt/venv/bin:$PATH \
