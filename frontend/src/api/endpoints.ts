@@ -13,6 +13,7 @@ import type {
   BudgetIn,
   BudgetPatch,
   CategoryNode,
+  SpendingByCategory,
   DemoCreated,
   DemoStatus,
   Channel,
@@ -178,6 +179,11 @@ export function makeEndpoints(c: ApiClient) {
     },
     categories: {
       list: (signal?: AbortSignal) => c.request<List<CategoryNode>>("GET", "/api/categories", { signal }),
+    },
+    analytics: {
+      /** Bank spending per category and month, or per day with interval "day". */
+      spendingByCategory: (range: { from: string; to: string; interval?: "month" | "day" }, signal?: AbortSignal) =>
+        c.request<SpendingByCategory>("GET", "/api/analytics/spending-by-category", { query: range, signal }),
     },
     bankAccounts: {
       list: (signal?: AbortSignal) => c.request<List<BankAccount>>("GET", "/api/bank-accounts", { signal }),

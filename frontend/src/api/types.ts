@@ -530,6 +530,26 @@ export interface CategoryNode extends Category {
   children: Category[];
 }
 
+/** One row of /api/analytics/spending-by-category: money out of one category in a month (or on a day). */
+export interface CategorySpend {
+  month: string;
+  day: string | null;
+  currency: string;
+  category_id: number | null;
+  parent_id: number | null;
+  spend: string;
+  count: number;
+  /** spend plus its children's: a top-level category's roll-up */
+  total: string;
+  total_count: number;
+}
+
+export interface SpendingByCategory {
+  from: string;
+  to: string;
+  items: CategorySpend[];
+}
+
 export interface BankAccount {
   id: number;
   account_id: number | null;

@@ -42,17 +42,29 @@ export interface Contributor {
   share: number;
 }
 
+/** An amount on a day (optional) in a currency: usage summary items, bank spending rows. */
+export interface DatedAmount {
+  day?: string | null;
+  currency: string;
+  cost: string;
+}
+
 /** Sum ITEMS of CURRENCY by DIMENSION, largest first. */
 export function contributors(items: SummaryItem[], dimension: GroupKey, currency: string, label: Labeler = defaultLabel): Contributor[] {
+  return rankBy(items, (item) => keyOf(item, dimension), currency, (key) => label(dimension, key));
+}
+
+/** Sum ITEMS of CURRENCY by the key KEY gives each, largest first. */
+export function rankBy<T extends DatedAmount>(items: T[], key: (item: T) => string, currency: string, label: (key: string) => string): Contributor[] {
   const sums = new Map<string, string>();
   for (const item of items) {
     if (item.currency !== currency) continue;
-    const key = keyOf(item, dimension);
-    sums.set(key, addDecimals(sums.get(key) ?? "0", item.cost));
+    const k = key(item);
+    sums.set(k, addDecimals(sums.get(k) ?? "0", item.cost));
   }
   const total = addDecimals("0", ...sums.values());
   return [...sums.entries()]
-    .map(([key, amount]) => ({ key, label: label(dimension, key), amount, share: ratio(amount, total) }))
+    .map(([k, amount]) => ({ key: k, label: label(k), amount, share: ratio(amount, total) }))
     .sort((a, b) => compareDecimals(b.amount, a.amount) || a.label.localeCompare(b.label));
 }
 
@@ -68,7 +80,19 @@ export function dailySeries(
   label: Labeler = defaultLabel,
   maxSeries = 8,
 ): ChartSeries[] {
-  const ranked = contributors(items, dimension, currency, label);
+  return dailySeriesBy(items, days, (item) => keyOf(item, dimension), currency, (key) => label(dimension, key), maxSeries);
+}
+
+/** dailySeries for any dated amounts, stacked by the key KEY gives each. */
+export function dailySeriesBy<T extends DatedAmount>(
+  items: T[],
+  days: string[],
+  key: (item: T) => string,
+  currency: string,
+  label: (key: string) => string,
+  maxSeries = 8,
+): ChartSeries[] {
+  const ranked = rankBy(items, key, currency, label);
   const kept = ranked.slice(0, ranked.length > maxSeries ? maxSeries - 1 : maxSeries);
   const keptKeys = new Set(kept.map((c) => c.key));
   const other = ranked.length > kept.length;
@@ -80,8 +104,8 @@ export function dailySeries(
     if (item.currency !== currency || !item.day) continue;
     const i = index.get(item.day);
     if (i === undefined) continue;
-    const key = keyOf(item, dimension);
-    const row = amounts.get(keptKeys.has(key) ? key : "\u0000other");
+    const k = key(item);
+    const row = amounts.get(keptKeys.has(k) ? k : "\u0000other");
     if (!row) continue;
     row[i] = addDecimals(row[i], item.cost);
   }

@@ -125,6 +125,57 @@ describe("Dashboard", () => {
     expect(budgets.getByRole("link", { name: "Budgets page" })).toHaveAttribute("href", "/budgets");
     expect(screen.queryByText(/next release/)).not.toBeInTheDocument();
   });
+
+  it("stacks by category: bank spending per top-level category, fetched only when chosen", async () => {
+    const spend = (category_id: number | null, total: string, on = day) => ({
+      month: on.slice(0, 7),
+      day: on,
+      currency: "USD",
+      category_id,
+      parent_id: null,
+      spend: total,
+      count: 1,
+      total,
+      total_count: 1,
+    });
+    const { calls } = signIn({
+      "GET /api/usage/summary": summary("0.3000000000"),
+      "GET /api/accounts": () => ({ items: [] }),
+      "GET /api/budgets": () => ({ items: [] }),
+      "GET /api/alerts": () => ({ items: [], next_cursor: null }),
+      "GET /api/analytics/spending-by-category": (url) => ({
+        from: url.searchParams.get("from"),
+        to: url.searchParams.get("to"),
+        items: [
+          spend(3, "40.10"),
+          spend(3, "9.90", day.slice(0, 8) + "02"),
+          spend(null, "5.00"),
+          // A child's row: already in its parent's total (3), not a stack of its own.
+          { ...spend(31, "40.10"), parent_id: 3 },
+        ],
+      }),
+      "GET /api/categories": () => ({ items: [{ id: 3, key: "food", name: "Food", icon: "🍽", color: "", kind: "expense", necessity: 2, parent_id: null, transaction_count: 2, children: [] }] }),
+    });
+    const { container } = render(
+      <MemoryRouter initialEntries={["/?by=category"]}>
+        <AuthProvider>
+          <Routes>
+            <Route path="/" element={<Dashboard />} />
+          </Routes>
+        </AuthProvider>
+      </MemoryRouter>,
+    );
+    await waitFor(() => expect(container.querySelector(".dashboard")).toHaveAttribute("data-loaded", "true"));
+    expect(screen.getByRole("heading", { name: "Bank spending over time" })).toBeInTheDocument();
+    expect(screen.getByRole("img", { name: /Daily bank spending in USD .* Total \$55\.00\./ })).toBeInTheDocument();
+    const top = within(screen.getByRole("region", { name: "Top categories (bank spending)" }));
+    expect(top.getByText("🍽 Food")).toBeInTheDocument();
+    expect(top.getByText("$50.00")).toBeInTheDocument();
+    expect(top.getByText("Uncategorized")).toBeInTheDocument();
+    expect(calls.find((c) => c.startsWith("GET /api/analytics/spending-by-category"))).toContain("interval=day");
+    // The AI figures above still come from the usage summary, grouped by day only.
+    expect(calls.find((c) => c.startsWith("GET /api/usage/summary"))).toMatch(/group_by=day(&|$)/);
+  });
 });
 
 function signIn(handlers: Record<string, Handler>) {

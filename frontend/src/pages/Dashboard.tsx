@@ -25,14 +25,27 @@ import {
   type Period,
 } from "../lib/period";
 import { useAsync } from "../lib/useAsync";
-import { contributors, dailySeries, mainCurrency } from "../lib/usage";
+import { categoryLabeler, topLevelDaily, totalsOf } from "../lib/categorySpend";
+import { contributors, dailySeries, dailySeriesBy, mainCurrency, rankBy, type Contributor } from "../lib/usage";
+import type { ChartSeries } from "../charts/types";
 
-type StackBy = Extract<GroupKey, "provider" | "model" | "account">;
-const STACKS: { value: StackBy; label: string }[] = [
-  { value: "provider", label: "Provider" },
-  { value: "model", label: "Model" },
-  { value: "account", label: "Account" },
+// AI usage stacked by one of its dimensions, or bank spending by top-level category.
+type StackBy = Extract<GroupKey, "provider" | "model" | "account" | "project"> | "category";
+const STACKS: { value: StackBy; label: string; plural: string }[] = [
+  { value: "provider", label: "Provider", plural: "providers" },
+  { value: "model", label: "Model", plural: "models" },
+  { value: "account", label: "Account", plural: "accounts" },
+  { value: "project", label: "Project", plural: "projects" },
+  { value: "category", label: "Category", plural: "categories (bank spending)" },
 ];
+
+/** What the chart and the ranking show. */
+interface ChartView {
+  totals: Record<string, string>;
+  currency: string;
+  series: ChartSeries[];
+  top: Contributor[];
+}
 
 function StackSwitch({ value, onChange }: { value: StackBy; onChange: (v: StackBy) => void }) {
   return (
@@ -114,7 +127,18 @@ export default function Dashboard() {
   // the total, the forecast, the chart and the top contributors; then accounts, budgets (each with its
   // status, which the gauges draw) and recent alerts.
   const summary = useAsync(
-    (signal) => api.usage.summary({ from: period.from, to: period.to }, ["day", stackBy], signal),
+    (signal) => api.usage.summary({ from: period.from, to: period.to }, stackBy === "category" ? ["day"] : ["day", stackBy], signal),
+    [period.from, period.to, stackBy],
+  );
+  // Stacked by category (not the default: no call on a plain load), the chart shows bank spending instead.
+  const bank = useAsync(
+    (signal) =>
+      stackBy !== "category"
+        ? Promise.resolve(null)
+        : Promise.all([
+            api.analytics.spendingByCategory({ from: period.from, to: period.to, interval: "day" }, signal),
+            api.categories.list(signal),
+          ]).then(([spend, categories]) => ({ items: topLevelDaily(spend.items), label: categoryLabeler(categories.items) })),
     [period.from, period.to, stackBy],
   );
   const accounts = useAsync((signal) => api.accounts.list(signal), []);
@@ -136,11 +160,24 @@ export default function Dashboard() {
   const currency = data ? mainCurrency(data.totals) : "USD";
   const total = data?.totals[currency] ?? "0";
   const days = useMemo(() => listDays(period.from, period.to), [period.from, period.to]);
-  const series = useMemo(
-    () => (data ? dailySeries(data.items, days, stackBy, currency, labeler) : []),
-    [data, days, stackBy, currency, labeler],
-  );
-  const top = useMemo(() => (data ? contributors(data.items, stackBy, currency, labeler).slice(0, 5) : []), [data, stackBy, currency, labeler]);
+  const view = useMemo((): ChartView | null => {
+    if (stackBy === "category") {
+      if (!bank.data) return null;
+      const { items, label } = bank.data;
+      const totals = totalsOf(items);
+      const main = mainCurrency(totals);
+      const key = (item: (typeof items)[number]) => item.key;
+      return { totals, currency: main, series: dailySeriesBy(items, days, key, main, label), top: rankBy(items, key, main, label).slice(0, 5) };
+    }
+    if (!data) return null;
+    const series = dailySeries(data.items, days, stackBy, currency, labeler);
+    return { totals: data.totals, currency, series, top: contributors(data.items, stackBy, currency, labeler).slice(0, 5) };
+  }, [stackBy, bank.data, data, days, currency, labeler]);
+  const viewError = stackBy === "category" ? bank.error : summary.error;
+  const viewLoading = stackBy === "category" ? bank.loading : summary.loading;
+  const viewTotal = view ? (view.totals[view.currency] ?? "0") : "0";
+  const viewOther = view ? Object.keys(view.totals).filter((c) => c !== view.currency) : [];
+  const stack = STACKS.find((s) => s.value === stackBy)!;
   const requests = data?.items.reduce((n, i) => n + i.requests, 0) ?? 0;
   const tokens = data?.items.reduce((n, i) => n + i.input_tokens + i.output_tokens, 0) ?? 0;
 
@@ -148,7 +185,6 @@ export default function Dashboard() {
   const elapsed = daysInRange(period.from, today < period.to ? today : period.to);
   const forecast = end && data ? scaleDecimal(total, daysInRange(period.from, end), Math.max(1, elapsed)) : null;
   const dailyAverage = data ? scaleDecimal(total, 1, Math.max(1, elapsed)) : null;
-  const otherCurrencies = data ? Object.keys(data.totals).filter((c) => c !== currency) : [];
 
   const accountList = accounts.data?.items;
   const troubled = accountList?.filter((a) => needsAttention(a.status)).length ?? 0;
@@ -158,8 +194,8 @@ export default function Dashboard() {
   // an empty or error state stands in its place: benchmarks and browser tests wait for it.
   const [chartDrawn, setChartDrawn] = useState(false);
   const onChartDrawn = useCallback(() => setChartDrawn(true), []);
-  const settled = !summary.loading && !accounts.loading && !budgets.loading && !alerts.loading;
-  const chartShown = Boolean(data) && !summary.error && !(isZero(total) && otherCurrencies.length === 0);
+  const settled = !summary.loading && !accounts.loading && !budgets.loading && !alerts.loading && !bank.loading;
+  const chartShown = Boolean(view) && !viewError && !(isZero(viewTotal) && viewOther.length === 0);
   const loaded = settled && (!chartShown || chartDrawn);
   // A chart that comes back later (after an empty period) must be drawn again before the page is loaded.
   useEffect(() => {
@@ -168,6 +204,7 @@ export default function Dashboard() {
 
   const reloadAll = () => {
     summary.reload();
+    bank.reload();
     accounts.reload();
     budgets.reload();
     alerts.reload();
@@ -261,36 +298,40 @@ export default function Dashboard() {
       <div className="grid-2">
         <section className="panel chart-panel" aria-labelledby="chart-h">
           <div className="section-head">
-            <h2 id="chart-h">Spend over time</h2>
+            <h2 id="chart-h">{stackBy === "category" ? "Bank spending over time" : "Spend over time"}</h2>
             <StackSwitch value={stackBy} onChange={changeStack} />
           </div>
-          {summary.error ? (
-            <ErrorState error={summary.error} what="the spend" onRetry={summary.reload} />
-          ) : !data ? (
+          {viewError ? (
+            <ErrorState error={viewError} what="the spend" onRetry={stackBy === "category" ? bank.reload : summary.reload} />
+          ) : !view ? (
             <Loading>Loading spend…</Loading>
-          ) : isZero(total) && otherCurrencies.length === 0 ? (
-            <EmptyState title="No spend in this period.">
+          ) : isZero(viewTotal) && viewOther.length === 0 ? (
+            <EmptyState title={stackBy === "category" ? "No bank spending in this period." : "No spend in this period."}>
               <p className="muted">
-                {noAccounts ? "Add a provider account, then sync it." : "Try a longer period, or sync your accounts."}
+                {stackBy === "category"
+                  ? "Connect a bank account or import a statement on the Transactions page."
+                  : noAccounts
+                    ? "Add a provider account, then sync it."
+                    : "Try a longer period, or sync your accounts."}
               </p>
             </EmptyState>
           ) : (
             <>
               <LazyStackedBarChart
                 labels={days.map((d) => formatDay(d))}
-                series={series}
-                currency={currency}
-                ariaLabel={`Daily spend in ${currency} from ${period.from} to ${period.to}, stacked by ${stackBy}. Total ${formatMoney(total, currency)}.`}
+                series={view.series}
+                currency={view.currency}
+                ariaLabel={`Daily ${stackBy === "category" ? "bank spending" : "spend"} in ${view.currency} from ${period.from} to ${period.to}, stacked by ${stackBy}. Total ${formatMoney(viewTotal, view.currency)}.`}
                 onDrawn={onChartDrawn}
               />
-              {otherCurrencies.length > 0 && (
+              {viewOther.length > 0 && (
                 <p className="muted small">
-                  The chart shows {currency} only; spend in {otherCurrencies.join(", ")} is counted in the total above.
+                  The chart shows {view.currency} only; spend in {viewOther.join(", ")} is {stackBy === "category" ? "left out" : "counted in the total above"}.
                 </p>
               )}
             </>
           )}
-          {summary.loading && data && (
+          {viewLoading && view && (
             <p className="muted small" role="status">
               Updating…
             </p>
@@ -298,20 +339,20 @@ export default function Dashboard() {
         </section>
 
         <section className="panel" aria-labelledby="top-h">
-          <h2 id="top-h">Top {STACKS.find((s) => s.value === stackBy)?.label.toLowerCase()}s</h2>
-          {summary.error ? (
+          <h2 id="top-h">Top {stack.plural}</h2>
+          {viewError ? (
             <p className="muted">Not available.</p>
-          ) : !data ? (
+          ) : !view ? (
             <Loading />
-          ) : top.length === 0 ? (
+          ) : view.top.length === 0 ? (
             <EmptyState title="Nothing to rank yet." />
           ) : (
             <ol className="ranking">
-              {top.map((c) => (
+              {view.top.map((c) => (
                 <li key={c.key}>
                   <div className="ranking-row">
                     <span className="ranking-label">{c.label}</span>
-                    <span className="ranking-value">{formatMoney(c.amount, currency)}</span>
+                    <span className="ranking-value">{formatMoney(c.amount, view.currency)}</span>
                   </div>
                   <div className="share-bar" aria-hidden="true">
                     <div style={{ width: `${Math.max(1, c.share * 100)}%` }} />
@@ -321,11 +362,15 @@ export default function Dashboard() {
               ))}
             </ol>
           )}
-          {data && top.length > 0 && (
+          {view && view.top.length > 0 && (
             <p className="small">
-              <Link to={`/usage?${new URLSearchParams({ ...Object.fromEntries(periodToSearch(period, new URLSearchParams())), group: `day,${stackBy}` })}`}>
-                Explore usage →
-              </Link>
+              {stackBy === "category" ? (
+                <Link to="/transactions">See the transactions →</Link>
+              ) : (
+                <Link to={`/usage?${new URLSearchParams({ ...Object.fromEntries(periodToSearch(period, new URLSearchParams())), group: `day,${stackBy}` })}`}>
+                  Explore usage →
+                </Link>
+              )}
             </p>
           )}
         </section>
