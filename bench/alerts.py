@@ -31,8 +31,8 @@ from backend.migrate import upgrade
 from backend.models import AlertRule, Channel, DailySpend, ProviderAccount, RuleChannel, UsageRecord, Workspace
 from backend.services import alert_marks
 from backend.services.alert_links import LinkSettings
+from bench.postgres import postgres_url
 from jobs.alerts import tick
-from tests.postgres import start_cluster
 
 RULES = 10_000
 ROWS = 1_000_000
@@ -200,12 +200,7 @@ def run(scale: float = 1.0) -> dict[str, Any]:
     rows = max(1000, int(ROWS * scale))
     workspaces = max(2, int(WORKSPACES * scale))
     configure_keyring(Keyring((Fernet.generate_key().decode(),)))
-    cluster = None
-    url = os.environ.get("BENCH_POSTGRES_URL")
-    if not url:
-        cluster = start_cluster()
-        url = cluster.url
-    try:
+    with postgres_url() as url:
         upgrade(url)
         db = Database(url)
         data = _setup(db, rules=rules, rows=rows, workspaces=workspaces)
@@ -222,9 +217,6 @@ def run(scale: float = 1.0) -> dict[str, Any]:
         marked = _mark(db, 0.05)
         synced = _tick(db, log, now + dt.timedelta(minutes=2)) | {"marked_workspaces": marked}
         db.dispose()
-    finally:
-        if cluster is not None:
-            cluster.stop()
     return {
         "bench": "alerts",
         "rules": rules,

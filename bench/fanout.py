@@ -27,9 +27,9 @@ from backend.crypto import Keyring, configure_keyring
 from backend.db import Database, utcnow
 from backend.migrate import upgrade
 from backend.models import ProviderAccount, SyncRun, Workspace
+from bench.postgres import postgres_url
 from jobs.sync import SyncDispatcher
 from tests.fakes.providers import account_key
-from tests.postgres import start_cluster
 
 ACCOUNTS = 1000
 BOUND = 64
@@ -59,14 +59,14 @@ def _cpu_seconds(pid: int) -> float:
 
 def run(scale: float = 1.0) -> dict[str, object]:
     """Create the accounts, run one full cycle, and check the bound and that none was skipped."""
+    with postgres_url() as url:
+        return _run(url, scale)
+
+
+def _run(url: str, scale: float) -> dict[str, object]:
     accounts = max(1, int(ACCOUNTS * scale))
     key = Fernet.generate_key().decode()
     configure_keyring(Keyring((key,)))
-    cluster = None
-    url = os.environ.get("BENCH_POSTGRES_URL")
-    if not url:
-        cluster = start_cluster()
-        url = cluster.url
     fake, fake_url = _start_fake()
     try:
         upgrade(url)
@@ -141,8 +141,6 @@ def run(scale: float = 1.0) -> dict[str, object]:
     finally:
         fake.kill()
         fake.wait()
-        if cluster is not None:
-            cluster.stop()
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ from backend.crypto import Keyring, configure_keyring
 from backend.db import Database
 from backend.migrate import upgrade
 from bench import summary
+from bench.postgres import postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "frontend" / "dist"
@@ -639,18 +640,8 @@ def run(scale: float = 1.0, loads: int = LOADS, warmups: int = WARMUPS, until: s
     _chromium()
     if until == "auto":
         until = "marker" if _dist_has_marker() else "fallback"
-    url = os.environ.get("BENCH_POSTGRES_URL")
-    cluster = None
-    if not url:
-        from tests.postgres import start_cluster
-
-        cluster = start_cluster()
-        url = cluster.url
-    try:
+    with postgres_url() as url:
         return _run(url, scale, loads, warmups, until)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 def _run(url: str, scale: float, loads: int, warmups: int, until: str) -> dict[str, Any]:

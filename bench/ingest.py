@@ -36,6 +36,7 @@ from backend.models import DailySpend, ProviderAccount, Workspace
 from backend.models import UsageRecord as UsageRow
 from backend.services import ingest as ingest_module
 from bench import ingest_methods
+from bench.postgres import postgres_url
 from integrations.providers.openai import usage_record
 from integrations.records import UsageRecord
 
@@ -259,18 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--method", choices=sorted(ingest_methods.METHODS), default=ingest_methods.DEFAULT)
     parser.add_argument("--batch-days", type=int, default=7, help="days per ingest() call (1,000 rows a day)")
     args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_POSTGRES_URL")
-    cluster = None
-    if not url:
-        from tests.postgres import start_cluster
-
-        cluster = start_cluster()
-        url = cluster.url
-    try:
+    with postgres_url() as url:
         report = run(url, args.scale, args.method, args.batch_days)
-    finally:
-        if cluster is not None:
-            cluster.stop()
     sys.stdout.write(json.dumps(report) + "\n")
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import statistics
 import tempfile
 import time
@@ -29,9 +28,9 @@ from backend.db import utcnow
 from backend.migrate import upgrade
 from backend.models import ProviderAccount, SyncRun
 from backend.services import accounts
+from bench.postgres import postgres_url
 from jobs.scheduler import build_scheduler
 from tests.fakes.webhooks import WebhookReceiver
-from tests.postgres import start_cluster
 
 RUNS = 50
 TARGET_S = 2.0
@@ -49,12 +48,12 @@ def _wait(condition: Any, timeout: float) -> Any:
 
 def run(scale: float = 1.0) -> dict[str, Any]:
     """Measure RUNS x SCALE sync-to-webhook latencies with the default job intervals."""
+    with postgres_url() as url:
+        return _run(url, scale)
+
+
+def _run(url: str, scale: float) -> dict[str, Any]:
     runs = max(3, int(RUNS * scale))
-    cluster = None
-    url = os.environ.get("BENCH_POSTGRES_URL")
-    if not url:
-        cluster = start_cluster()
-        url = cluster.url
     receiver = WebhookReceiver().start()
     try:
         upgrade(url)
@@ -125,8 +124,6 @@ def run(scale: float = 1.0) -> dict[str, Any]:
                 db.dispose()
     finally:
         receiver.stop()
-        if cluster is not None:
-            cluster.stop()
     ordered = sorted(latencies)
     return {
         "bench": "latency",

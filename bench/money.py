@@ -64,6 +64,7 @@ from backend.money.rules import apply_rules, parse_rule, rule_to_dict
 from backend.money.txn import Txn, normalize_merchant
 from backend.services import imports, money_ingest
 from backend.services.categories import ensure_defaults
+from bench.postgres import postgres_url
 
 ROWS = 100_000
 RULES = 500
@@ -450,21 +451,9 @@ def database(kind: str) -> Iterator[str]:
             upgrade(url)
             yield url
         return
-    given = os.environ.get("BENCH_POSTGRES_URL")
-    cluster = None
-    if given:
-        url = given
-    else:
-        from tests.postgres import start_cluster
-
-        cluster = start_cluster()
-        url = cluster.url
-    try:
+    with postgres_url() as url:
         upgrade(url)
         yield url
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 @dataclass

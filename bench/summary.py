@@ -42,6 +42,7 @@ from backend.db import Database, enable_rls_bypass, set_workspace
 from backend.migrate import upgrade
 from backend.models import ProviderAccount, Workspace
 from backend.services.ingest import rebuild_daily_spend
+from bench.postgres import postgres_url
 
 ROWS = 10_000_000
 WORKSPACES = 50
@@ -530,18 +531,8 @@ def _explain(db: Database, workspace_id: int, statement: str, parameters: Any) -
 
 def run(scale: float = 1.0, requests: int = REQUESTS, explain: bool = False) -> dict[str, Any]:
     """Load the data, then time `requests` summary requests for the measured month; check the totals once."""
-    url = os.environ.get("BENCH_POSTGRES_URL")
-    cluster = None
-    if not url:
-        from tests.postgres import start_cluster
-
-        cluster = start_cluster()
-        url = cluster.url
-    try:
+    with postgres_url() as url:
         return _run(url, scale, requests, explain)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 def _run(url: str, scale: float, requests: int, explain: bool) -> dict[str, Any]:
