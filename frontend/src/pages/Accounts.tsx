@@ -682,23 +682,29 @@ export default function Accounts() {
           {canWrite && <p className="muted">Try the Demo provider: any key that starts with demo- works, and no network is needed.</p>}
         </EmptyState>
       ) : (
-        <ul className="accounts">
-          {data.data.accounts.map((account) => (
-            <AccountCard
-              key={account.id}
-              account={account}
-              provider={data.data!.providers.find((p) => p.kind === account.kind)}
-              canWrite={canWrite}
-              onChanged={update}
-              initialMessage={newMessages[account.id]}
-              onDeleted={(gone) => {
-                data.setData((d) => ({ ...d!, accounts: d!.accounts.filter((a) => a.id !== gone.id) }));
-                setFlash({ kind: "success", text: `Deleted “${gone.name}”.` });
-                requestAnimationFrame(() => (addButton.current ?? document.querySelector<HTMLElement>("h1"))?.focus());
-              }}
-            />
-          ))}
-        </ul>
+        <>
+          {/* The cards' names are h3s: this heading keeps the outline in order for screen readers. */}
+          <h2 id="accounts-list-h" className="visually-hidden">
+            Provider accounts
+          </h2>
+          <ul className="accounts" aria-labelledby="accounts-list-h">
+            {data.data.accounts.map((account) => (
+              <AccountCard
+                key={account.id}
+                account={account}
+                provider={data.data!.providers.find((p) => p.kind === account.kind)}
+                canWrite={canWrite}
+                onChanged={update}
+                initialMessage={newMessages[account.id]}
+                onDeleted={(gone) => {
+                  data.setData((d) => ({ ...d!, accounts: d!.accounts.filter((a) => a.id !== gone.id) }));
+                  setFlash({ kind: "success", text: `Deleted “${gone.name}”.` });
+                  requestAnimationFrame(() => (addButton.current ?? document.querySelector<HTMLElement>("h1"))?.focus());
+                }}
+              />
+            ))}
+          </ul>
+        </>
       )}
     </>
   );

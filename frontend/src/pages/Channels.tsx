@@ -82,28 +82,34 @@ export default function Channels() {
           </EmptyState>
         )
       ) : (
-        <ul className="card-list">
-          {channels.data.map((channel) => (
-            <ChannelCard
-              key={channel.id}
-              channel={channel}
-              canWrite={canWrite}
-              secret={secrets[channel.id]}
-              onSecretDismissed={() => {
-                forget(channel.id);
-                focusLater(`#channel-${channel.id} h3`);
-              }}
-              onSecretRotated={(s) => setSecrets((all) => ({ ...all, [channel.id]: s }))}
-              onChanged={update}
-              onDeleted={(gone) => {
-                channels.setData((list) => (list ?? []).filter((c) => c.id !== gone.id));
-                forget(gone.id);
-                setFlash(`Deleted “${gone.name}”.`);
-                focusLater(addButton.current ? "#add-channel" : "h1");
-              }}
-            />
-          ))}
-        </ul>
+        <>
+          {/* The cards' names are h3s: this heading keeps the outline in order for screen readers. */}
+          <h2 id="channels-list-h" className="visually-hidden">
+            Your channels
+          </h2>
+          <ul className="card-list" aria-labelledby="channels-list-h">
+            {channels.data.map((channel) => (
+              <ChannelCard
+                key={channel.id}
+                channel={channel}
+                canWrite={canWrite}
+                secret={secrets[channel.id]}
+                onSecretDismissed={() => {
+                  forget(channel.id);
+                  focusLater(`#channel-${channel.id} h3`);
+                }}
+                onSecretRotated={(s) => setSecrets((all) => ({ ...all, [channel.id]: s }))}
+                onChanged={update}
+                onDeleted={(gone) => {
+                  channels.setData((list) => (list ?? []).filter((c) => c.id !== gone.id));
+                  forget(gone.id);
+                  setFlash(`Deleted “${gone.name}”.`);
+                  focusLater(addButton.current ? "#add-channel" : "h1");
+                }}
+              />
+            ))}
+          </ul>
+        </>
       )}
     </>
   );
