@@ -113,6 +113,23 @@ describe("ApiClient token refresh", () => {
     expect(fetchMock).toHaveBeenCalledTimes(1);
     expect((fetchMock.mock.calls[0][1]?.headers as Record<string, string>).Authorization).toBeUndefined();
   });
+
+  it("signs out with a given token after the session was forgotten: no refresh, nothing stored again", async () => {
+    const { client, fetchMock, auth } = setup(() => expired());
+    client.startSession({ access_token: "access-1", refresh_token: "refresh-1" });
+    const ended = vi.fn();
+    client.onSessionEnd(ended);
+    const access = client.accessToken!;
+    client.clearSession();
+
+    const error = (await client.request("POST", "/api/auth/logout", { bearer: access }).catch((e: unknown) => e)) as ApiError;
+
+    expect(error.status).toBe(401);
+    expect(fetchMock.mock.calls.map((c) => String(c[0]))).toEqual(["/api/auth/logout"]);
+    expect(auth(0)).toBe("Bearer access-1");
+    expect(ended).not.toHaveBeenCalled();
+    expect(localStorage.getItem(REFRESH_KEY)).toBeNull();
+  });
 });
 
 describe("ApiClient requests", () => {

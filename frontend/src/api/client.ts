@@ -21,6 +21,9 @@ export interface RequestOptions {
   body?: unknown;
   /** Send the access token (default true). Sign-in and sign-up calls pass false. */
   auth?: boolean;
+  /** Send this access token as it is: no refresh, and a 401 does not end the session (sign-out sends the token of
+   * a session already forgotten locally). */
+  bearer?: string;
   signal?: AbortSignal;
 }
 
@@ -119,6 +122,11 @@ export class ApiClient {
 
   private async send(method: Method, path: string, options: RequestOptions, accept: string): Promise<Response> {
     const url = buildUrl(method, path, options.params, options.query);
+    if (options.bearer !== undefined) {
+      const response = await this.fetchOnce(method, url, options, accept, options.bearer);
+      if (response.ok) return response;
+      throw await errorFromResponse(response);
+    }
     const auth = options.auth ?? true;
     if (auth && !this.access && this.refreshToken) await this.refresh(null); // e.g. after a reload
 

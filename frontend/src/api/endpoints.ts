@@ -86,7 +86,8 @@ export function makeEndpoints(c: ApiClient) {
       register: (body: RegisterBody) => c.request<Session>("POST", "/api/auth/register", { body, auth: false }),
       login: (body: { email: string; password: string }) =>
         c.request<Session>("POST", "/api/auth/login", { body, auth: false }),
-      logout: () => c.request<void>("POST", "/api/auth/logout"),
+      /** End the session on the server; BEARER: its access token, when the client has already forgotten it. */
+      logout: (bearer?: string) => c.request<void>("POST", "/api/auth/logout", bearer === undefined ? {} : { bearer }),
       me: () => c.request<Me>("GET", "/api/auth/me"),
       invite: (token: string) =>
         c.request<InviteInfo>("GET", "/api/auth/invites/{token}", { params: { token }, auth: false }),

@@ -142,17 +142,18 @@ export function AuthProvider({ children, apiClient = client }: { children: React
   );
 
   const signOut = useCallback(async () => {
-    // Leave the signed-in pages first: unmounting them aborts their requests, so none is still in flight (and
-    // answered 401) when the server revokes the session.
+    // Forget the session here at once (a reload or another tab must not resume it), and leave the signed-in pages
+    // (unmounting them aborts their requests, so none comes back 401 once the server has revoked the session);
+    // then revoke it on the server with the access token it had.
     const access = apiClient.accessToken;
+    apiClient.clearSession();
     reset({ kind: "info", text: "You are signed out." });
+    if (!access) return;
     try {
-      await endpoints.auth.logout();
+      await endpoints.auth.logout(access);
     } catch {
       // Signed out locally either way; the server-side session then simply runs out.
     }
-    // Unless someone signed in again meanwhile: that new session stays.
-    if (apiClient.accessToken === access) apiClient.clearSession();
   }, [apiClient, endpoints, reset]);
 
   const membership = workspaces.find((w) => w.workspace_id === workspaceId) ?? null;
