@@ -26,6 +26,7 @@ def test_a_tiny_run_shows_the_datasets_total_and_counts_the_dashboards_calls(mon
     kinds = report["api_calls_by_kind"]
     assert 1 <= kinds["dashboard"] <= 4 and "other" not in kinds, report["api_paths"]
     assert sum(kinds.values()) == report["api_calls_max"]
+    assert report["dashboard_calls_max"] == kinds["dashboard"] and report["targets"]["api_calls_met"]
     assert any(path.startswith("GET /api/usage/summary?") for path in report["api_paths"])
 
     assert len(report["times_ms"]) == 2 and len(report["warmup_ms"]) == 1
