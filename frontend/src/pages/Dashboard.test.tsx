@@ -27,13 +27,7 @@ const day = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "
 
 describe("Dashboard", () => {
   it("loads its data with at most four API calls and shows exact totals", async () => {
-    localStorage.setItem("spendwatch.refresh_token", "r");
-    const { calls } = mockFetch({
-      "POST /api/auth/refresh": () => ({ access_token: "a", refresh_token: "r2", expires_in: 900 }),
-      "GET /api/auth/me": () => ({
-        user: { id: 1, email: "ada@example.com", name: "Ada", is_admin: true, created_at: "2026-01-01T00:00:00Z" },
-        workspaces: [{ workspace_id: 1, workspace_name: "Acme", role: "owner" }],
-      }),
+    const { calls } = signIn({
       "GET /api/usage/summary": (url) => ({
         from: url.searchParams.get("from"),
         to: url.searchParams.get("to"),
@@ -53,15 +47,7 @@ describe("Dashboard", () => {
       "GET /api/alerts": () => ({ items: [], next_cursor: null }),
     });
 
-    render(
-      <MemoryRouter initialEntries={["/"]}>
-        <AuthProvider>
-          <Routes>
-            <Route path="/" element={<Dashboard />} />
-          </Routes>
-        </AuthProvider>
-      </MemoryRouter>,
-    );
+    renderDashboard();
 
     expect(await screen.findByText("$0.30", {}, { timeout: 3000 })).toBeInTheDocument();
     expect(await screen.findByText("The provider refused the key.")).toBeInTheDocument();
@@ -156,15 +142,7 @@ describe("Dashboard", () => {
       }),
       "GET /api/categories": () => ({ items: [{ id: 3, key: "food", name: "Food", icon: "🍽", color: "", kind: "expense", necessity: 2, parent_id: null, transaction_count: 2, children: [] }] }),
     });
-    const { container } = render(
-      <MemoryRouter initialEntries={["/?by=category"]}>
-        <AuthProvider>
-          <Routes>
-            <Route path="/" element={<Dashboard />} />
-          </Routes>
-        </AuthProvider>
-      </MemoryRouter>,
-    );
+    const { container } = renderDashboard("/?by=category");
     await waitFor(() => expect(container.querySelector(".dashboard")).toHaveAttribute("data-loaded", "true"));
     expect(screen.getByRole("heading", { name: "Bank spending over time" })).toBeInTheDocument();
     expect(screen.getByRole("img", { name: /Daily bank spending in USD .* Total \$55\.00\./ })).toBeInTheDocument();
@@ -190,9 +168,9 @@ function signIn(handlers: Record<string, Handler>) {
   });
 }
 
-function renderDashboard() {
+function renderDashboard(entry = "/") {
   return render(
-    <MemoryRouter initialEntries={["/"]}>
+    <MemoryRouter initialEntries={[entry]}>
       <AuthProvider>
         <Routes>
           <Route path="/" element={<Dashboard />} />
