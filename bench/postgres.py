@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,14 +9,7 @@ from contextlib import contextmanager
 @contextmanager
 def postgres_url() -> Iterator[str]:
     """Yield BENCH_POSTGRES_URL, or the URL of a throwaway cluster (tests.postgres) that is stopped afterwards."""
-    given = os.environ.get("BENCH_POSTGRES_URL")
-    if given:
-        yield given
-        return
-    from tests.postgres import start_cluster  # the test helpers: only when a cluster is needed
+    from tests.postgres import url_or_cluster  # the test helpers: imported only when a benchmark runs
 
-    cluster = start_cluster()
-    try:
-        yield cluster.url
-    finally:
-        cluster.stop()
+    with url_or_cluster("BENCH_POSTGRES_URL") as url:
+        yield url

@@ -26,7 +26,7 @@ from tests.fakes.fixtures import (  # noqa: F401
     receiver,
     smtp,
 )
-from tests.postgres import start_cluster
+from tests.postgres import url_or_cluster
 
 PASSWORD = "correct horse battery"
 
@@ -73,15 +73,8 @@ def postgres_url(db_kind: str) -> Iterator[str | None]:
     if db_kind != "postgres":
         yield None
         return
-    given = os.environ.get("SPENDWATCH_TEST_POSTGRES_URL")
-    if given:
-        yield given
-        return
-    cluster = start_cluster()
-    try:
-        yield cluster.url
-    finally:
-        cluster.stop()
+    with url_or_cluster("SPENDWATCH_TEST_POSTGRES_URL") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,3 +138,17 @@ def start_cluster() -> Cluster:
         cluster.stop()
         raise RuntimeError(f"could not start PostgreSQL: {exc.stderr}\n{log}") from exc
     return cluster
+
+
+@contextmanager
+def url_or_cluster(variable: str) -> Iterator[str]:
+    """The database URL in $VARIABLE when it is set, else a throwaway cluster's, stopped afterwards."""
+    given = os.environ.get(variable)
+    if given:
+        yield given
+        return
+    cluster = start_cluster()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
