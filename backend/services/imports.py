@@ -313,12 +313,17 @@ def _currency_warning(statement: ParsedStatement, bank_account: BankAccount) -> 
     ]
 
 
+def _preview_rows(statement: ParsedStatement) -> tuple[list[PreviewRow], list[SkippedRow]]:
+    """STATEMENT's storable rows with their stored fingerprints (no duplicate reasons yet), and its skipped rows."""
+    rows, skipped = _storable(statement)
+    return [PreviewRow(row=row, fingerprint=stored_fingerprint(row.fingerprint)) for row in rows], skipped
+
+
 def build_preview(
     *, session: Session, batch: ImportBatch, bank_account: BankAccount, statement: ParsedStatement
 ) -> Preview:
     """The preview of STATEMENT for BATCH: each row's stored fingerprint and duplicate reason, warnings."""
-    rows, skipped = _storable(statement)
-    items = [PreviewRow(row=row, fingerprint=stored_fingerprint(row.fingerprint)) for row in rows]
+    items, skipped = _preview_rows(statement)
     reasons = _duplicate_reasons(session, bank_account, [i.fingerprint for i in items])
     for item in items:
         item.duplicate = reasons.get(item.fingerprint)
@@ -459,8 +464,9 @@ def commit(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"Import #{batch.id} was committed meanwhile.", code="import_committed")
     bank_account = _bank_account_of(session, batch)
-    preview = build_preview(session=session, batch=batch, bank_account=bank_account, statement=statement)
-    items = [_new_transaction(item, bank_account) for item in preview.rows]
+    # Not build_preview(): store() finds the duplicates itself; the preview's reasons and warnings would be wasted.
+    rows, skipped = _preview_rows(statement)
+    items = [_new_transaction(item, bank_account) for item in rows]
     try:
         result = money_ingest.store(
             session, bank_account=bank_account, items=items, update_existing=False, import_id=batch.id
@@ -477,7 +483,7 @@ def commit(
     batch.format = statement.format
     batch.rows_added = len(result.added)
     batch.rows_duplicate = len(result.duplicates)
-    batch.rows_skipped = len(preview.skipped)
+    batch.rows_skipped = len(skipped)
     batch.content = None
     session.flush()
     return result

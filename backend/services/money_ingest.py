@@ -238,22 +238,22 @@ class _Categorizer:
     def _suggest(
         self, memo: tuple[str, str, int], txn: Callable[[Any, int], Txn], row: Any, index: int
     ) -> tuple[int, Decimal] | None:
-        found = self._learned.get(memo, _NOT_YET)
-        if found is _NOT_YET:
-            if len(self._learned) >= _MEMO_LIMIT:
-                self._learned.clear()
-            found = self._learned[memo] = self.learned.suggest(txn(row, index))
-        return found
+        return _remembered(self._learned, memo, lambda: self.learned.suggest(txn(row, index)))
 
     def _guess(
         self, memo: tuple[str, str, int], txn: Callable[[Any, int], Txn], row: Any, index: int
     ) -> tuple[str, Decimal] | None:
-        found = self._keyword.get(memo, _NOT_YET)
-        if found is _NOT_YET:
-            if len(self._keyword) >= _MEMO_LIMIT:
-                self._keyword.clear()
-            found = self._keyword[memo] = keyword_category(txn(row, index))
-        return found
+        return _remembered(self._keyword, memo, lambda: keyword_category(txn(row, index)))
+
+
+def _remembered(cache: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    """CACHE[KEY], made by MAKE the first time; the cache is emptied when full (_MEMO_LIMIT bounds memory)."""
+    found = cache.get(key, _NOT_YET)
+    if found is _NOT_YET:
+        if len(cache) >= _MEMO_LIMIT:
+            cache.clear()
+        found = cache[key] = make()
+    return found
 
 
 def _row_txn(row: Transaction, index: int) -> Txn:
