@@ -121,7 +121,8 @@ def claim_due(
         )
     session.add_all(runs)
     session.flush()
-    intervals = instance_settings.get_config(session=session).sync_intervals
+    instance = instance_settings.get_config(session=session)
+    intervals = instance.sync_intervals
     prices = load_overrides(session=session)
     claimed = [
         Claimed(
@@ -132,7 +133,7 @@ def claim_due(
             window,
             now,
             _interval(intervals, a),
-            _provider(a, base_urls),
+            _provider(a, base_urls, instance.allow_private_webhooks),
             prices,
             a.sync_cursor,
         )
@@ -142,8 +143,8 @@ def claim_due(
     return claimed
 
 
-def _provider(account: ProviderAccount, base_urls: Mapping[str, str] | None) -> Provider:
-    return accounts.provider_for(account, dict(base_urls or {}))
+def _provider(account: ProviderAccount, base_urls: Mapping[str, str] | None, allow_private: bool) -> Provider:
+    return accounts.provider_for(account, dict(base_urls or {}), allow_private=allow_private)
 
 
 def release(*, session: Session, worker: str, claimed: list[Claimed]) -> None:

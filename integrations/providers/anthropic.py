@@ -166,6 +166,7 @@ class AnthropicProvider(Provider):
     def _client(self) -> httpx.Client:
         return http.build_client(
             base_url=self.base_url,
+            policy=self.outbound,
             headers={"x-api-key": self._key(), "anthropic-version": API_VERSION},
             transport=self.transport,
         )

@@ -159,6 +159,7 @@ class OpenAIProvider(Provider):
     def _client(self) -> httpx.Client:
         return http.build_client(
             base_url=self.base_url,
+            policy=self.outbound,
             headers={"Authorization": f"Bearer {self._key()}"},
             transport=self.transport,
         )

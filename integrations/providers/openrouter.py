@@ -117,7 +117,10 @@ class OpenRouterProvider(Provider):
 
     def _client(self) -> httpx.Client:
         return http.build_client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {self._key()}"}, transport=self.transport
+            base_url=self.base_url,
+            policy=self.outbound,
+            headers={"Authorization": f"Bearer {self._key()}"},
+            transport=self.transport,
         )
 
     def _get(self, client: httpx.Client, path: str, params: list[tuple[str, str]] | None = None) -> Any:
