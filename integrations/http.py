@@ -265,6 +265,8 @@ def request_json(
         retry_after: float | None = None
         try:
             response = client.request(method, url, params=params, json=json_body)
+        except UnresolvableHostError:  # nothing was sent; DNS may answer next time
+            last_problem = f"could not resolve {label}'s host"
         except UnsafeURLError as exc:  # raised at connect time: final, retrying reaches the same address
             raise ProviderRequestError(f"{label}: the connection was refused ({exc}).") from None
         except httpx.TimeoutException:
@@ -330,6 +332,10 @@ def expect(condition: bool, label: str, what: str) -> None:
 
 class UnsafeURLError(ValueError):
     """A user-supplied URL that outbound requests must not use; the message says why (and names no secret)."""
+
+
+class UnresolvableHostError(UnsafeURLError):
+    """The host does not resolve (now): refused, never connected to; a later attempt may succeed."""
 
 
 Resolver = Callable[[str, int], list[str]]
@@ -405,7 +411,7 @@ def allowed_addresses(host: str, port: int, *, policy: OutboundPolicy, resolve: 
     addresses = [literal] if literal else (resolve or _resolve)(host, port)
     if not addresses:
         # Fail closed: a name that does not resolve here may resolve differently for the connection.
-        raise UnsafeURLError(f"The host {host} does not resolve.")
+        raise UnresolvableHostError(f"The host {host} does not resolve.")
     if policy.allow_private or (host.strip("[]").lower(), port) in policy.trusted:
         return addresses
     for address in addresses:
@@ -449,6 +455,7 @@ __all__ = [
     "OutboundPolicy",
     "ProviderError",
     "RetryPolicy",
+    "UnresolvableHostError",
     "UnsafeURLError",
     "build_client",
     "check_outbound_url",

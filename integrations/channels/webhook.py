@@ -14,7 +14,14 @@ from standardwebhooks.webhooks import Webhook
 
 from integrations.channels.base import Message, SendContext, SendResult, Target, failure
 from integrations.channels.render import render
-from integrations.http import OutboundPolicy, UnsafeURLError, build_client, check_outbound_url, status_phrase
+from integrations.http import (
+    OutboundPolicy,
+    UnresolvableHostError,
+    UnsafeURLError,
+    build_client,
+    check_outbound_url,
+    status_phrase,
+)
 
 PAYLOAD_VERSION = 1
 SECRET_PREFIX = "whsec_"
@@ -97,6 +104,8 @@ def send(message: Message, target: Target, context: SendContext) -> SendResult:
     url = str(target.secrets.get("url") or target.config.get("url") or "")
     try:
         parsed = check_outbound_url(url, allow_private=context.allow_private_webhooks)
+    except UnresolvableHostError as exc:  # DNS down or the name gone: retried, and never sent unresolved
+        return failure(f"refused to send: {exc}")
     except UnsafeURLError as exc:
         # Checked again at send time (DNS answers change): refusing now is final for this notification.
         return failure(f"refused to send: {exc}", permanent=True)
@@ -115,7 +124,7 @@ def send(message: Message, target: Target, context: SendContext) -> SendResult:
         with build_client(base_url="", policy=policy, headers=headers, timeout=timeout) as client:
             response = client.post(str(parsed), content=body.encode())
     except UnsafeURLError as exc:  # the transport's connect-time check (DNS may have changed since the one above)
-        return failure(f"refused to send: {exc}", permanent=True)
+        return failure(f"refused to send: {exc}", permanent=not isinstance(exc, UnresolvableHostError))
     except httpx.TimeoutException:
         return failure(f"{host} did not answer within {context.timeout_seconds:g} s")
     except httpx.TransportError as exc:

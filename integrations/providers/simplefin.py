@@ -329,6 +329,8 @@ class SimpleFinProvider(Provider):
                 retry_after: float | None = None
                 try:
                     response = client.get("/accounts", params=params)
+                except http.UnresolvableHostError:
+                    problem = f"could not resolve {LABEL}'s host"
                 except http.UnsafeURLError as exc:
                     raise ProviderRequestError(f"{LABEL}: the Access URL is refused ({exc}).") from None
                 except httpx.TimeoutException:
