@@ -175,6 +175,42 @@ def test_a_hostile_providers_error_page_is_never_echoed(make_app: Any, listener:
     assert "Missing scope api.usage.read" in tested["message"]
 
 
+def test_only_the_instance_admin_sets_a_provider_address(
+    make_app: Any, fake_providers: FakeProviders, listener: Listener
+) -> None:
+    app = make_app(provider_base_urls={"anthropic": fake_providers.anthropic_url})
+    api = Api(app.test_client())
+    owner = api.register("owner@example.com")  # the first user is the instance admin
+    token, ws = owner["access_token"], owner["workspaces"][0]["workspace_id"]
+    member = _member(api, token, ws)
+    attempt = {"provider_urls": {"openai": listener.url + "/v1"}}
+    assert api.call("PATCH", "/api/admin/settings", member, json=attempt).status_code == 403
+    for wrong in ({"simplefin": "http://x.example"}, {"openai": "ftp://x"}, {"openai": "http://u:p@x.example"}):
+        refused = api.call("PATCH", "/api/admin/settings", token, json={"provider_urls": wrong})
+        assert refused.status_code == 422, wrong
+
+    saved = api.call("PATCH", "/api/admin/settings", token, json=attempt).get_json()
+    assert saved["provider_urls"] == {"openai": listener.url + "/v1"} and saved["allow_private_webhooks"] is False
+    listener.body = b'{"object": "page", "data": [], "has_more": false, "next_page": null}'
+    account = api.call(
+        "POST", "/api/accounts", member, json={"kind": "openai", "name": "o", "credentials": {"api_key": "sk-admin-7"}}
+    ).get_json()
+    # Trusted like the operator's setting: reached although it is loopback and private networks are off.
+    api.call("POST", f"/api/accounts/{account['id']}/test", member)
+    assert listener.seen and listener.seen[0]["headers"]["Authorization"] == "Bearer sk-admin-7"
+
+    # The operator's address wins over the admin's; null removes the admin's.
+    api.call("PATCH", "/api/admin/settings", token, json={"provider_urls": {"anthropic": listener.url}})
+    other = api.call(
+        "POST", "/api/accounts", member, json={"kind": "anthropic", "name": "a", "credentials": {"api_key": "k"}}
+    ).get_json()
+    seen = len(listener.seen)
+    api.call("POST", f"/api/accounts/{other['id']}/test", member)
+    assert len(listener.seen) == seen and fake_providers.requests_for("anthropic")
+    cleared = api.call("PATCH", "/api/admin/settings", token, json={"provider_urls": {"openai": None}}).get_json()
+    assert cleared["provider_urls"] == {"anthropic": listener.url}
+
+
 def test_account_config_holds_only_the_kinds_known_settings(api: Api, owner: dict[str, Any]) -> None:
     token = owner["access_token"]
 

@@ -167,9 +167,9 @@ def provider_for(
     account: ProviderAccount, base_urls: dict[str, str] | None = None, *, allow_private: bool = False
 ) -> Provider:
     """An instance of the account's provider with its decrypted credentials (a stand-in that fails as "needs
-    attention" when they cannot be decrypted). The API address is the kind's own or the operator's override in
-    BASE_URLS (server configuration), never anything from the account: a member must not be able to send the
-    stored credential elsewhere. ALLOW_PRIVATE is the instance admin's allow_private_webhooks."""
+    attention" when they cannot be decrypted). The API address is the kind's own or the override in BASE_URLS
+    (server configuration or the instance admin's setting), never anything from the account: a member must not be
+    able to send the stored credential elsewhere. ALLOW_PRIVATE is the instance admin's allow_private_webhooks."""
     if isinstance(account.credentials, Undecryptable):
         return Unavailable(ProviderAuthError(UNDECRYPTABLE_MESSAGE))
     cls = provider_class(account.kind)
@@ -181,8 +181,9 @@ def check_connection(
     *, session: Session, account: ProviderAccount, base_urls: dict[str, str] | None = None
 ) -> ConnectionResult:
     """Try the credentials against the provider and record the outcome on the account."""
-    allow_private = instance_settings.get_config(session=session).allow_private_webhooks
-    provider = provider_for(account, base_urls, allow_private=allow_private)
+    instance = instance_settings.get_config(session=session)
+    urls = instance_settings.provider_urls(config=instance, operator=base_urls)
+    provider = provider_for(account, urls, allow_private=instance.allow_private_webhooks)
     account.last_tested_at = utcnow()
     try:
         result = provider.test_connection()

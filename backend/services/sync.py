@@ -124,6 +124,7 @@ def claim_due(
     instance = instance_settings.get_config(session=session)
     intervals = instance.sync_intervals
     prices = load_overrides(session=session)
+    urls = instance_settings.provider_urls(config=instance, operator=base_urls)
     claimed = [
         Claimed(
             a.id,
@@ -133,7 +134,7 @@ def claim_due(
             window,
             now,
             _interval(intervals, a),
-            _provider(a, base_urls, instance.allow_private_webhooks),
+            _provider(a, urls, instance.allow_private_webhooks),
             prices,
             a.sync_cursor,
         )

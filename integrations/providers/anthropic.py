@@ -156,6 +156,7 @@ class AnthropicProvider(Provider):
         ),
     )
     default_base_url = "https://api.anthropic.com"
+    address_overridable = True
 
     #: Buckets asked for per page (1d: at most 31). Tests lower it to see pagination.
     page_limit = 7

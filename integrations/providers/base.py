@@ -88,6 +88,8 @@ class Provider:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     default_base_url: ClassVar[str | None] = None
+    #: True for kinds with a fixed API address that the operator or the instance admin may replace (a proxy).
+    address_overridable: ClassVar[bool] = False
     description: ClassVar[str] = ""
     #: The keys an account's `config` may hold and their types: anything else is refused (422) when the account is
     #: saved. Never a connection target: base URLs come from server configuration only.

@@ -147,6 +147,7 @@ class OpenAIProvider(Provider):
         ),
     )
     default_base_url = "https://api.openai.com/v1"
+    address_overridable = True
 
     #: Buckets asked for per page (usage 1d: at most 31; costs: at most 180). Tests lower it to see pages.
     page_limit = 7

@@ -104,6 +104,7 @@ class OpenRouterProvider(Provider):
         ),
     )
     default_base_url = "https://openrouter.ai/api/v1"
+    address_overridable = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

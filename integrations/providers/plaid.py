@@ -204,6 +204,7 @@ class PlaidProvider(Provider):
     capabilities = frozenset({Capability.TRANSACTIONS, Capability.BALANCES})
     # Only the name of one of Plaid's own environments: the host it maps to is fixed here (or set by the operator).
     config_keys = {"environment": str}
+    address_overridable = True
     credential_fields = (
         CredentialField("client_id", "Client ID", secret=False, help="Your Plaid client_id (Plaid dashboard → Keys)."),
         CredentialField("secret", "Secret", help="The secret of the Plaid environment this Item lives in."),
