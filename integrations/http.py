@@ -143,7 +143,7 @@ def outbound_transport(policy: OutboundPolicy, *, resolve: Resolver | None = Non
     return transport
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # a handful in practice (see OutboundPolicy); bounded if URLs keep changing
 def _pool(policy: OutboundPolicy) -> httpx.HTTPTransport:
     """The process's connection pool for POLICY: accounts of one provider reuse its open connections and TLS
     sessions instead of a handshake per account. One pool per policy, so a connection opened under a looser
@@ -347,7 +347,7 @@ def _resolve(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
         return []
-    return sorted({str(info[4][0]) for info in infos})
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))  # the resolver's order: it ranks them
 
 
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
