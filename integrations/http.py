@@ -68,13 +68,14 @@ def tls_context() -> ssl.SSLContext:
 class OutboundPolicy:
     """Where outbound connections may go. Public internet addresses always; private, loopback, link-local and
     reserved ones only when ALLOW_PRIVATE (the instance admin's allow_private_webhooks); the (host, port) pairs in
-    TRUSTED always: destinations the operator configured in server config (SPENDWATCH_PROVIDER_URL_<KIND>)."""
+    TRUSTED always: provider addresses the operator (SPENDWATCH_PROVIDER_URL_<KIND>) or the instance admin
+    (provider_urls) configured, never one a workspace member chose."""
 
     allow_private: bool = False
     trusted: frozenset[tuple[str, int]] = frozenset()
 
     def trusting(self, url: str | None) -> OutboundPolicy:
-        """This policy plus URL's host and port as an operator-configured destination (None: unchanged)."""
+        """This policy plus URL's host and port as a configured, trusted destination (None: unchanged)."""
         where = origin(url) if url else None
         return self if where is None else OutboundPolicy(self.allow_private, self.trusted | {where})
 
