@@ -54,7 +54,7 @@ def update_settings(body: SettingsPatch) -> Response:
     changes = body.model_dump(exclude_unset=True)
     smtp_password = (changes.get("smtp") or {}).pop("password", None)
     # An explicit null means "no change" for settings that cannot be empty; base_url null means "use BASE_URL".
-    for key in ("registration_mode", "allow_private_webhooks"):
+    for key in ("registration_mode", "allow_private_webhooks", "provider_urls"):
         if key in changes and changes[key] is None:
             del changes[key]
     # Nested partial updates: drop keys the client did not send (None means "not sent" inside smtp/intervals).

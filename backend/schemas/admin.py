@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from backend.schemas.common import Email, RequestModel
+from integrations.providers import PROVIDERS
 
 
 class SmtpOut(BaseModel):
@@ -32,6 +33,10 @@ class SettingsOut(BaseModel):
     smtp: SmtpOut
     allow_private_webhooks: bool
     base_url: str | None
+    provider_urls: dict[str, str] = Field(
+        description="API address per provider kind set by the instance admin (the server's "
+        "SPENDWATCH_PROVIDER_URL_<KIND> wins over it)"
+    )
     updated_at: dt.datetime | None
 
 
@@ -57,6 +62,30 @@ class SettingsPatch(RequestModel):
     base_url: str | None = Field(
         None, max_length=500, description="Public URL of this instance; null or '' falls back to BASE_URL"
     )
+
+    provider_urls: dict[str, str | None] | None = Field(
+        None,
+        description="API address per provider kind (openai, anthropic, openrouter, plaid) instead of the kind's own, "
+        "e.g. a proxy; null or '' removes one. Spendwatch sends that kind's credentials there.",
+    )
+
+    @field_validator("provider_urls")
+    @classmethod
+    def _check_provider_urls(cls, value: dict[str, str | None] | None) -> dict[str, str | None] | None:
+        if value is None:
+            return None
+        kinds = sorted(k for k, p in PROVIDERS.items() if p.address_overridable)
+        checked: dict[str, str | None] = {}
+        for kind, url in value.items():
+            if kind not in kinds:
+                raise ValueError(f"{kind[:40]!r} is not a provider kind with an API address: one of {', '.join(kinds)}")
+            url = (url or "").strip() or None
+            if url is not None and (len(url) > 500 or not re.fullmatch(r"https?://[^\s/@]+(/\S*)?", url)):
+                raise ValueError(
+                    f"{kind}: must be an http(s) URL without a user name, such as https://proxy.example/v1"
+                )
+            checked[kind] = url
+        return checked
 
     @field_validator("base_url")
     @classmethod

@@ -40,6 +40,16 @@ def _check_credentials(cls: type[Provider], credentials: dict[str, Any]) -> None
         )
 
 
+def _check_config(cls: type[Provider], config: dict[str, Any]) -> None:
+    """422 unless CONFIG holds only the settings CLS declares (never a base URL or other connection target)."""
+    errors = cls.validate_config(config)
+    if errors:
+        raise Invalid(
+            f"Some settings are not valid for {cls.label}.",
+            details=[{"loc": ["config", k], "msg": v, "type": "config"} for k, v in errors.items()],
+        )
+
+
 def masked_credentials(account: ProviderAccount) -> dict[str, str]:
     """Credentials as the API shows them: secret fields as hints, other fields as they are."""
     cls = get_provider(account.kind)
@@ -79,6 +89,7 @@ def create_account(
     """Store a new account; its credentials are encrypted by the column type."""
     cls = provider_class(kind)
     _check_credentials(cls, credentials)
+    _check_config(cls, config or {})
     typed = {k: v.strip() for k, v in credentials.items() if v}
     account = ProviderAccount(
         workspace_id=workspace_id,
@@ -115,9 +126,11 @@ def update_account(*, session: Session, account: ProviderAccount, changes: dict[
     """Apply a PATCH. A secret sent back as its hint keeps the stored value; new credentials clear the status."""
     if "name" in changes and changes["name"] is not None:
         account.name = changes["name"].strip() or account.name
-    for key in ("config", "enabled"):
-        if changes.get(key) is not None:
-            setattr(account, key, changes[key])
+    if changes.get("config") is not None:
+        _check_config(provider_class(account.kind), changes["config"])
+        account.config = changes["config"]
+    if changes.get("enabled") is not None:
+        account.enabled = changes["enabled"]
     if "sync_interval_minutes" in changes:
         account.sync_interval_minutes = changes["sync_interval_minutes"]
     submitted = changes.get("credentials")
@@ -150,21 +163,27 @@ def delete_account(*, session: Session, account: ProviderAccount) -> None:
     log.info("account deleted id=%s workspace=%s", account.id, account.workspace_id)
 
 
-def provider_for(account: ProviderAccount, base_urls: dict[str, str] | None = None) -> Provider:
+def provider_for(
+    account: ProviderAccount, base_urls: dict[str, str] | None = None, *, allow_private: bool = False
+) -> Provider:
     """An instance of the account's provider with its decrypted credentials (a stand-in that fails as "needs
-    attention" when they cannot be decrypted)."""
+    attention" when they cannot be decrypted). The API address is the kind's own or the override in BASE_URLS
+    (server configuration or the instance admin's setting), never anything from the account: a member must not be
+    able to send the stored credential elsewhere. ALLOW_PRIVATE is the instance admin's allow_private_webhooks."""
     if isinstance(account.credentials, Undecryptable):
         return Unavailable(ProviderAuthError(UNDECRYPTABLE_MESSAGE))
     cls = provider_class(account.kind)
-    base_url = (account.config or {}).get("base_url") or (base_urls or {}).get(account.kind)
-    return cls(account.credentials, base_url=base_url, config=account.config or {})
+    base_url = (base_urls or {}).get(account.kind)
+    return cls(account.credentials, base_url=base_url, config=account.config or {}, allow_private=allow_private)
 
 
 def check_connection(
     *, session: Session, account: ProviderAccount, base_urls: dict[str, str] | None = None
 ) -> ConnectionResult:
     """Try the credentials against the provider and record the outcome on the account."""
-    provider = provider_for(account, base_urls)
+    instance = instance_settings.get_config(session=session)
+    urls = instance_settings.provider_urls(config=instance, operator=base_urls)
+    provider = provider_for(account, urls, allow_private=instance.allow_private_webhooks)
     account.last_tested_at = utcnow()
     try:
         result = provider.test_connection()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -37,6 +38,9 @@ class InstanceConfig(BaseModel):
     smtp: SmtpSettings = SmtpSettings()
     allow_private_webhooks: bool = False
     base_url: str | None = None
+    # Per provider kind, the API address to use instead of the kind's own (a proxy or gateway). Set by the
+    # instance admin only, and trusted like the operator's SPENDWATCH_PROVIDER_URL_<KIND>, which wins over it.
+    provider_urls: dict[str, str] = {}
 
 
 # Secret settings live in the encrypted column under these keys and are shown only as hints.
@@ -62,6 +66,11 @@ def get_config(*, session: Session) -> InstanceConfig:
 def public_base_url(*, session: Session, default: str) -> str:
     """The URL users reach Spendwatch at (admin setting, else BASE_URL), without a trailing slash."""
     return (get_config(session=session).base_url or default).rstrip("/")
+
+
+def provider_urls(*, config: InstanceConfig, operator: Mapping[str, str] | None) -> dict[str, str]:
+    """The API address override of each provider kind: the operator's (server configuration) over the admin's."""
+    return {**config.provider_urls, **(operator or {})}
 
 
 def get_secret(*, session: Session, key: str) -> str:
@@ -97,6 +106,8 @@ def update(*, session: Session, changes: dict[str, Any], smtp_password: str | No
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
+    # null (or "") in a change removes that kind's address: the kind's own is used again.
+    merged["provider_urls"] = {k: v for k, v in (merged.get("provider_urls") or {}).items() if v}
     row.values = InstanceConfig.model_validate(merged).model_dump(mode="json")
     secrets = dict(row.secrets or {})
     new_password = resolve_secret(smtp_password, str(secrets.get("smtp_password", "")))

@@ -121,8 +121,10 @@ def claim_due(
         )
     session.add_all(runs)
     session.flush()
-    intervals = instance_settings.get_config(session=session).sync_intervals
+    instance = instance_settings.get_config(session=session)
+    intervals = instance.sync_intervals
     prices = load_overrides(session=session)
+    urls = instance_settings.provider_urls(config=instance, operator=base_urls)
     claimed = [
         Claimed(
             a.id,
@@ -132,7 +134,7 @@ def claim_due(
             window,
             now,
             _interval(intervals, a),
-            _provider(a, base_urls),
+            _provider(a, urls, instance.allow_private_webhooks),
             prices,
             a.sync_cursor,
         )
@@ -142,8 +144,8 @@ def claim_due(
     return claimed
 
 
-def _provider(account: ProviderAccount, base_urls: Mapping[str, str] | None) -> Provider:
-    return accounts.provider_for(account, dict(base_urls or {}))
+def _provider(account: ProviderAccount, base_urls: Mapping[str, str] | None, allow_private: bool) -> Provider:
+    return accounts.provider_for(account, dict(base_urls or {}), allow_private=allow_private)
 
 
 def release(*, session: Session, worker: str, claimed: list[Claimed]) -> None:

@@ -14,7 +14,14 @@ from standardwebhooks.webhooks import Webhook
 
 from integrations.channels.base import Message, SendContext, SendResult, Target, failure
 from integrations.channels.render import render
-from integrations.http import UnsafeURLError, build_client, check_outbound_url
+from integrations.http import (
+    OutboundPolicy,
+    UnresolvableHostError,
+    UnsafeURLError,
+    build_client,
+    check_outbound_url,
+    status_phrase,
+)
 
 PAYLOAD_VERSION = 1
 SECRET_PREFIX = "whsec_"
@@ -97,6 +104,8 @@ def send(message: Message, target: Target, context: SendContext) -> SendResult:
     url = str(target.secrets.get("url") or target.config.get("url") or "")
     try:
         parsed = check_outbound_url(url, allow_private=context.allow_private_webhooks)
+    except UnresolvableHostError as exc:  # DNS down or the name gone: retried, and never sent unresolved
+        return failure(f"refused to send: {exc}")
     except UnsafeURLError as exc:
         # Checked again at send time (DNS answers change): refusing now is final for this notification.
         return failure(f"refused to send: {exc}", permanent=True)
@@ -110,9 +119,12 @@ def send(message: Message, target: Target, context: SendContext) -> SendResult:
     if fmt != "slack":
         headers.update(signature_headers(message.message_id, body, target.secrets, now))
     timeout = httpx.Timeout(context.timeout_seconds, connect=min(context.timeout_seconds, 10.0))
+    policy = OutboundPolicy(allow_private=context.allow_private_webhooks)
     try:
-        with build_client(base_url="", headers=headers, timeout=timeout) as client:
+        with build_client(base_url="", policy=policy, headers=headers, timeout=timeout) as client:
             response = client.post(str(parsed), content=body.encode())
+    except UnsafeURLError as exc:  # the transport's connect-time check (DNS may have changed since the one above)
+        return failure(f"refused to send: {exc}", permanent=not isinstance(exc, UnresolvableHostError))
     except httpx.TimeoutException:
         return failure(f"{host} did not answer within {context.timeout_seconds:g} s")
     except httpx.TransportError as exc:
@@ -122,5 +134,5 @@ def send(message: Message, target: Target, context: SendContext) -> SendResult:
         return SendResult(ok=True, response_code=status)
     if status == 410:
         return failure(f"{host} answered 410 Gone: the endpoint asked for no more deliveries", code=410, gone=True)
-    reason = (response.reason_phrase or "").strip()
-    return failure(f"{host} answered HTTP {status}{' ' + reason if reason else ''}", code=status)
+    # The standard phrase, not the receiver's own: it could write anything there.
+    return failure(f"{host} answered HTTP {status} {status_phrase(status)}", code=status)

@@ -156,6 +156,7 @@ class AnthropicProvider(Provider):
         ),
     )
     default_base_url = "https://api.anthropic.com"
+    address_overridable = True
 
     #: Buckets asked for per page (1d: at most 31). Tests lower it to see pagination.
     page_limit = 7
@@ -166,6 +167,7 @@ class AnthropicProvider(Provider):
     def _client(self) -> httpx.Client:
         return http.build_client(
             base_url=self.base_url,
+            policy=self.outbound,
             headers={"x-api-key": self._key(), "anthropic-version": API_VERSION},
             transport=self.transport,
         )

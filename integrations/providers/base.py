@@ -12,7 +12,11 @@ import httpx
 from integrations.records import SyncWindow, TransactionSync, UsageBatch
 
 if TYPE_CHECKING:
-    from integrations.http import RetryPolicy
+    from integrations.http import OutboundPolicy, RetryPolicy
+
+
+#: The longest string an account config value may be (config holds names and switches, never documents).
+CONFIG_STRING_LENGTH = 200
 
 
 class Capability(enum.StrEnum):
@@ -84,7 +88,12 @@ class Provider:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     default_base_url: ClassVar[str | None] = None
+    #: True for kinds with a fixed API address that the operator or the instance admin may replace (a proxy).
+    address_overridable: ClassVar[bool] = False
     description: ClassVar[str] = ""
+    #: The keys an account's `config` may hold and their types: anything else is refused (422) when the account is
+    #: saved. Never a connection target: base URLs come from server configuration only.
+    config_keys: ClassVar[Mapping[str, type]] = {}
     #: False for kinds whose data is entered by people (manual entries, uploads): the sync worker never claims
     #: their accounts (they are created with no next_sync_at and a sync cannot be requested).
     syncs: ClassVar[bool] = True
@@ -97,12 +106,19 @@ class Provider:
         config: Mapping[str, Any] | None = None,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        allow_private: bool = False,
     ) -> None:
+        """BASE_URL replaces the kind's API address: only ever the operator's (server configuration), so it is
+        trusted by the outbound-address policy; every other destination may reach private networks only when
+        ALLOW_PRIVATE (the instance admin's allow_private_webhooks)."""
+        from integrations.http import OutboundPolicy  # integrations.http imports this module
+
         self.credentials = dict(credentials)
         self.base_url = (base_url or self.default_base_url or "").rstrip("/")
         self.config = dict(config or {})
         self.transport = transport
         self.retry = retry
+        self.outbound: OutboundPolicy = OutboundPolicy(allow_private=allow_private).trusting(base_url)
 
     def __repr__(self) -> str:  # never show credentials, even in a debugger or a log of the object
         return f"<{type(self).__name__} kind={self.kind}>"
@@ -128,6 +144,20 @@ class Provider:
                 errors[f.name] = "must be a string"
             elif f.required and not (value or "").strip():
                 errors[f.name] = "is required"
+        return errors
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any]) -> dict[str, str]:
+        """Check an account's config against config_keys: known keys of the declared type only. Field errors."""
+        errors: dict[str, str] = {}
+        for name, value in config.items():
+            expected = cls.config_keys.get(name)
+            if expected is None:
+                errors[str(name)[:64]] = "unknown setting for this provider"
+            elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                errors[name] = f"must be a {'boolean' if expected is bool else expected.__name__}"
+            elif isinstance(value, str) and len(value) > CONFIG_STRING_LENGTH:
+                errors[name] = f"must be at most {CONFIG_STRING_LENGTH} characters"
         return errors
 
     def test_connection(self) -> ConnectionResult:

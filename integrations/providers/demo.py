@@ -40,6 +40,8 @@ class DemoProvider(Provider):
     credential_fields = (
         CredentialField("api_key", "API key", secret=True, placeholder="demo-…", help="Any value starting with demo-"),
     )
+    # The markers the demo data set puts on the accounts it creates (backend/services/demo.py).
+    config_keys = {"demo": bool, "demo_created_categories": bool}
 
     def test_connection(self) -> ConnectionResult:
         """Accept keys that start with `demo-`, like a real provider that knows its own key format."""

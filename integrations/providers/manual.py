@@ -23,6 +23,7 @@ class ManualProvider(Provider):
     category = ProviderCategory.AI
     capabilities = frozenset({Capability.USAGE, Capability.COSTS})
     credential_fields = ()
+    config_keys = {"vendor": str}
     syncs = False
 
     def test_connection(self) -> ConnectionResult:

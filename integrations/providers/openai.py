@@ -147,6 +147,7 @@ class OpenAIProvider(Provider):
         ),
     )
     default_base_url = "https://api.openai.com/v1"
+    address_overridable = True
 
     #: Buckets asked for per page (usage 1d: at most 31; costs: at most 180). Tests lower it to see pages.
     page_limit = 7
@@ -159,6 +160,7 @@ class OpenAIProvider(Provider):
     def _client(self) -> httpx.Client:
         return http.build_client(
             base_url=self.base_url,
+            policy=self.outbound,
             headers={"Authorization": f"Bearer {self._key()}"},
             transport=self.transport,
         )

@@ -104,6 +104,7 @@ class OpenRouterProvider(Provider):
         ),
     )
     default_base_url = "https://openrouter.ai/api/v1"
+    address_overridable = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,7 +118,10 @@ class OpenRouterProvider(Provider):
 
     def _client(self) -> httpx.Client:
         return http.build_client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {self._key()}"}, transport=self.transport
+            base_url=self.base_url,
+            policy=self.outbound,
+            headers={"Authorization": f"Bearer {self._key()}"},
+            transport=self.transport,
         )
 
     def _get(self, client: httpx.Client, path: str, params: list[tuple[str, str]] | None = None) -> Any:

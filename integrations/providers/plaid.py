@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -67,6 +68,9 @@ class MutationDuringPagination(ProviderTransientError):
     """Plaid's data changed between two pages of one sync: start again from the original cursor."""
 
 
+_CODE = re.compile(r"[A-Z0-9_]{1,64}")  # Plaid's error codes: shown only when they look like one
+
+
 class _PlaidError:
     """request_json's error-message hook that also keeps Plaid's error fields (the code decides what to do)."""
 
@@ -82,9 +86,15 @@ class _PlaidError:
         self.error_code = str(body.get("error_code") or "")
         parts = [body.get("error_message"), body.get("display_message")]
         said = [p.strip() for p in parts if isinstance(p, str) and p.strip()]
-        message = " ".join(dict.fromkeys(said))  # display_message often repeats error_message
-        if self.error_code:
-            message = f"{self.error_code}: {message}" if message else self.error_code
+        # Both if short enough, else the shorter display_message, else nothing: never a long text cut short.
+        message = (
+            http.short_reason(" ".join(dict.fromkeys(said)))  # display_message often repeats error_message
+            or next(filter(None, (http.short_reason(p) for p in reversed(said))), None)
+            or ""
+        )
+        code = self.error_code if _CODE.fullmatch(self.error_code) else ""
+        if code:
+            message = f"{code}: {message}" if message else code
         self.text = message
         return message or None
 
@@ -192,6 +202,9 @@ class PlaidProvider(Provider):
         "client id and secret and the Item's access token."
     )
     capabilities = frozenset({Capability.TRANSACTIONS, Capability.BALANCES})
+    # Only the name of one of Plaid's own environments: the host it maps to is fixed here (or set by the operator).
+    config_keys = {"environment": str}
+    address_overridable = True
     credential_fields = (
         CredentialField("client_id", "Client ID", secret=False, help="Your Plaid client_id (Plaid dashboard → Keys)."),
         CredentialField("secret", "Secret", help="The secret of the Plaid environment this Item lives in."),
@@ -221,7 +234,7 @@ class PlaidProvider(Provider):
         }
 
     def _client(self) -> httpx.Client:
-        return http.build_client(base_url=self._base(), transport=self.transport)
+        return http.build_client(base_url=self._base(), policy=self.outbound, transport=self.transport)
 
     def _post(self, client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """One POST through the shared retrying seam (429/5xx retried); Plaid's error codes mapped to our errors,
@@ -316,7 +329,7 @@ def _mapped(exc: ProviderError, error: _PlaidError, hide: tuple[str, ...]) -> Pr
     """EXC (from request_json) as the error Plaid's code calls for, its message without HIDE."""
     message = sanitize(exc.message, hide=hide)
     code = error.error_code
-    said = sanitize(error.text, hide=hide) or message
+    said = http.short_reason(error.text, hide=hide) or message
     if code == MUTATION:
         return MutationDuringPagination(f"Plaid's transactions changed during pagination ({said}).")
     if code in RELINK_CODES:

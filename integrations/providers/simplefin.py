@@ -246,6 +246,7 @@ class SimpleFinProvider(Provider):
         "from the bridge; it is exchanged once for a lasting access URL."
     )
     capabilities = frozenset({Capability.TRANSACTIONS, Capability.BALANCES})
+    config_keys = {"include_pending": bool}
     credential_fields = (
         CredentialField(
             "setup_token",
@@ -269,10 +270,15 @@ class SimpleFinProvider(Provider):
         token = self.require_credential("setup_token", "Paste the setup token from the SimpleFIN Bridge.")
         claim_url = decode_setup_token(token)
         _check_reachable(claim_url, allow_private)
-        with http.build_client(base_url="", headers={"Accept": "*/*"}, transport=self.transport) as client:
+        policy = http.OutboundPolicy(allow_private=allow_private)
+        with http.build_client(
+            base_url="", policy=policy, headers={"Accept": "*/*"}, transport=self.transport
+        ) as client:
             try:
                 # Never retried: a claim that reached the bridge spends the token even if the answer is lost.
                 response = client.post(claim_url, content=b"")
+            except http.UnsafeURLError as exc:  # the connect-time check: DNS changed since the one above
+                raise ProviderRequestError(f"{LABEL}: the token's URL is refused ({exc}).") from None
             except httpx.TimeoutException:
                 raise ProviderTransientError(f"{LABEL} did not answer the claim in time; try again.") from None
             except httpx.TransportError as exc:
@@ -314,13 +320,19 @@ class SimpleFinProvider(Provider):
         hide = (user, password)
         policy = self.retry or http.RetryPolicy(attempts=DEFAULT_RETRY_ATTEMPTS)
         problem = ""
+        # The Access URL came from a user's token: every request passes the outbound-address policy at connect
+        # time, with the instance admin's current allow_private_webhooks (not the one when it was claimed).
         with http.build_client(
-            base_url=base, headers={"Authorization": authorization}, transport=self.transport
+            base_url=base, policy=self.outbound, headers={"Authorization": authorization}, transport=self.transport
         ) as client:
             for attempt in range(1, policy.attempts + 1):
                 retry_after: float | None = None
                 try:
                     response = client.get("/accounts", params=params)
+                except http.UnresolvableHostError:
+                    problem = f"could not resolve {LABEL}'s host"
+                except http.UnsafeURLError as exc:
+                    raise ProviderRequestError(f"{LABEL}: the Access URL is refused ({exc}).") from None
                 except httpx.TimeoutException:
                     problem = f"{LABEL} did not answer in time"
                 except httpx.TransportError as exc:
@@ -362,7 +374,8 @@ class SimpleFinProvider(Provider):
     def _notices(self, body: Row) -> list[str]:
         errors = _list(body, "errors", "errors")
         _, user, password, _ = self._access()
-        found = (sanitize(str(e), hide=(user, password)) for e in errors if isinstance(e, str | int | float))
+        # The bridge is whatever host the user's token named: only short, plain messages are passed on.
+        found = (http.short_reason(str(e), hide=(user, password)) for e in errors if isinstance(e, str | int | float))
         return [notice for notice in found if notice]
 
     # ----------------------------------------------------------------------------------------- contract
@@ -441,6 +454,6 @@ def _said(response: httpx.Response, hide: tuple[str, ...]) -> str:
     errors = body.get("errors") if isinstance(body, dict) else None
     if not isinstance(errors, list):
         return ""
-    texts = [sanitize(e, hide=hide) for e in errors if isinstance(e, str)]
-    joined = sanitize(" ".join(t for t in texts if t))
+    texts = [http.short_reason(e, hide=hide) for e in errors if isinstance(e, str)]
+    joined = http.short_reason(" ".join(t for t in texts if t))
     return f": {joined}" if joined else ""

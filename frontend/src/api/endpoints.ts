@@ -66,6 +66,7 @@ export type SettingsPatch = Partial<{
   smtp: Partial<InstanceSettings["smtp"]>;
   allow_private_webhooks: boolean;
   base_url: string | null;
+  provider_urls: Record<string, string | null>;
 }>;
 
 function usageQuery(filters: UsageFilters) {

@@ -252,6 +252,8 @@ export interface InstanceSettings {
   };
   allow_private_webhooks: boolean;
   base_url: string | null;
+  /** API address per provider kind set by the instance admin (the server's SPENDWATCH_PROVIDER_URL_<KIND> wins). */
+  provider_urls: Record<string, string>;
   updated_at: string | null;
 }
 

@@ -19,6 +19,7 @@ const settings = {
   smtp: { host: "", port: 587, security: "starttls", username: "", from_address: "", password: "" },
   allow_private_webhooks: false,
   base_url: null,
+  provider_urls: { plaid: "https://plaid-proxy.example" },
   updated_at: null,
 };
 
@@ -91,6 +92,20 @@ describe("Admin", () => {
     expect(lastBody(fetchMock, "POST", "/api/workspaces/1/invites")).toEqual({ email: "cy@example.com", role: "admin" });
     await user.click(link.getByRole("button", { name: /hide the link/ }));
     expect(document.body.innerHTML).not.toContain("invite/tok");
+  });
+
+  it("sets a provider's API address and removes another", async () => {
+    const user = userEvent.setup();
+    const { fetchMock } = signedIn({ ...adminHandlers, "PATCH /api/admin/settings": () => settings });
+    renderAt("/admin", <Admin />);
+    const openai = await screen.findByLabelText("OpenAI API address");
+    await user.type(openai, "https://llm-proxy.example/v1");
+    await user.clear(screen.getByLabelText("Plaid API address"));
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByText("Settings saved.")).toBeInTheDocument();
+    expect(lastBody(fetchMock, "PATCH", "/api/admin/settings")).toEqual({
+      provider_urls: { openai: "https://llm-proxy.example/v1", plaid: null },
+    });
   });
 
   it("adds a price override with the exact decimal strings", async () => {

@@ -20,6 +20,14 @@ const REGISTRATION_MODES: [InstanceSettings["registration_mode"], string][] = [
   ["closed", "Closed — nobody can sign up"],
 ];
 
+/** Provider kinds whose API address the instance admin may replace (a proxy or gateway). */
+const PROVIDER_ADDRESSES: [string, string][] = [
+  ["openai", "OpenAI"],
+  ["anthropic", "Anthropic"],
+  ["openrouter", "OpenRouter"],
+  ["plaid", "Plaid"],
+];
+
 const SMTP_SECURITY: [InstanceSettings["smtp"]["security"], string][] = [
   ["none", "None (plain SMTP)"],
   ["starttls", "STARTTLS"],
@@ -38,6 +46,7 @@ interface FormValues {
   password: string;
   base_url: string;
   allow_private_webhooks: boolean;
+  provider_urls: Record<string, string>;
 }
 
 function valuesOf(s: InstanceSettings): FormValues {
@@ -53,6 +62,7 @@ function valuesOf(s: InstanceSettings): FormValues {
     password: s.smtp.password,
     base_url: s.base_url ?? "",
     allow_private_webhooks: s.allow_private_webhooks,
+    provider_urls: Object.fromEntries(PROVIDER_ADDRESSES.map(([kind]) => [kind, s.provider_urls?.[kind] ?? ""])),
   };
 }
 
@@ -72,6 +82,12 @@ export function settingsChanges(v: FormValues, s: InstanceSettings): SettingsPat
   if (v.password !== s.smtp.password) smtp.password = v.password;
   if (Number(v.port) !== s.smtp.port) smtp.port = Number(v.port);
   if (Object.keys(smtp).length) changes.smtp = smtp;
+  const urls: Record<string, string | null> = {};
+  for (const [kind] of PROVIDER_ADDRESSES) {
+    const typed = (v.provider_urls[kind] ?? "").trim();
+    if (typed !== (s.provider_urls?.[kind] ?? "")) urls[kind] = typed || null;
+  }
+  if (Object.keys(urls).length) changes.provider_urls = urls;
   return changes;
 }
 
@@ -119,6 +135,7 @@ function SettingsForm({ initial }: { initial: InstanceSettings }) {
     "smtp.password",
     "base_url",
     "allow_private_webhooks",
+    "provider_urls",
   ];
 
   return (
@@ -201,8 +218,31 @@ function SettingsForm({ initial }: { initial: InstanceSettings }) {
             checked={v.allow_private_webhooks}
             onChange={(e) => set("allow_private_webhooks")(e.target.checked)}
             error={error}
-            help="Off by default: webhook URLs that resolve to private or loopback addresses are refused."
+            help="Off by default: webhook URLs and SimpleFIN bridges that resolve to private or loopback addresses are refused."
           />
+        </fieldset>
+        <fieldset>
+          <legend>Provider API addresses</legend>
+          <p className="help">
+            Leave empty to use each provider&apos;s own address. Set one only to route a provider through your proxy or gateway: Spendwatch
+            sends that provider&apos;s keys there, private addresses included. An address set in the server&apos;s environment
+            (SPENDWATCH_PROVIDER_URL_&lt;KIND&gt;) wins over these.
+          </p>
+          <div className="field-grid">
+            {PROVIDER_ADDRESSES.map(([kind, label]) => (
+              <TextField
+                key={kind}
+                name={`provider_urls.${kind}`}
+                label={`${label} API address`}
+                type="url"
+                autoComplete="off"
+                placeholder="https://…"
+                value={v.provider_urls[kind] ?? ""}
+                onChange={(e) => set("provider_urls")({ ...v.provider_urls, [kind]: e.target.value })}
+                error={error}
+              />
+            ))}
+          </div>
         </fieldset>
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={busy}>
