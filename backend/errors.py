@@ -136,7 +136,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StatementError)
     def _statement(exc: StatementError) -> Response:
-        # Amounts are range-checked at the API boundary; these are the backstops (docs/security/money.md): a value
+        # Amounts are range-checked at the API boundary; these are the backstops (docs/security/data.md): a value
         # beyond its column reaching the database, or a total past SQLite's 64-bit integer SUM.
         if out_of_range(exc):
             return error_response(

@@ -13,10 +13,13 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from backend.migrate import downgrade, upgrade
-from backend.models import AlertRule, BankAccount, PriceOverride, Transaction
+from backend.models import AlertRule, BankAccount, PriceOverride, ProviderAccount, SyncRun, Transaction
 from backend.models.transactions import Amount
 from backend.models.usage import Money
+from backend.services.sync import OUT_OF_RANGE
+from jobs.sync import SyncDispatcher
 from tests.conftest import Api
+from tests.fakes.banks import PLAID_ACCESS_TOKEN, PLAID_CLIENT_ID, PLAID_SECRET, FakeBanks
 
 BIG = "99999999999999.99"  # the amount the attack review stored and read back as …9.9844
 TOP = "99999999999999.9999"  # the largest bank amount (NUMERIC(18, 4))
@@ -207,3 +210,25 @@ def test_migration_0009_converts_stored_sqlite_money_exactly(tmp_path: Any) -> N
     (back,) = raw.execute("SELECT output_per_million FROM price_overrides").fetchone()
     raw.close()
     assert back == pytest.approx(123.4567890123)
+
+
+def test_a_bank_reporting_an_amount_past_the_range_fails_the_sync_clearly(make_app: Any, fake_banks: FakeBanks) -> None:
+    app = make_app(provider_base_urls={"plaid": fake_banks.plaid_url})
+    api = Api(app.test_client())
+    token = api.register("owner@example.com")["access_token"]
+    assert api.call("PATCH", "/api/admin/settings", token, json={"allow_private_webhooks": True}).status_code == 200
+    credentials = {"client_id": PLAID_CLIENT_ID, "secret": PLAID_SECRET, "access_token": PLAID_ACCESS_TOKEN}
+    body = {"kind": "plaid", "name": "Bank", "credentials": credentials}
+    account = api.call("POST", "/api/accounts", token, json=body).get_json()["id"]
+    fake_banks.plaid_add(PLAID_ACCESS_TOKEN, "100000000000000", name="Impossible")
+    state = app.extensions["spendwatch"]
+    dispatcher = SyncDispatcher(state.db, state.settings)
+    try:
+        dispatcher(wait_for_completion=True)
+    finally:
+        dispatcher.shutdown()
+    with state.db.system_session() as s:
+        run = s.scalars(select(SyncRun).where(SyncRun.account_id == account)).one()
+        assert (run.status, run.error) == ("failed", OUT_OF_RANGE)
+        assert s.get(ProviderAccount, account) is not None
+    assert _stored(app, Transaction, Transaction.amount) == []  # the batch is all or nothing

@@ -96,7 +96,7 @@ def test_every_tenant_table_has_forced_rls_and_a_policy(app):
 
 
 def test_what_rls_does_not_stop_sql_run_as_the_app_role(app, two_workspaces):
-    """The threat model of docs/security/money.md, pinned: RLS catches a tenant query that forgot its workspace
+    """The threat model of docs/security/data.md, pinned: RLS catches a tenant query that forgot its workspace
     filter, not SQL an attacker runs on the app's connection (an injection). Such SQL can set the bypass flag
     itself, and users and memberships have no policy. If a change closes either, this test says to update the doc."""
     ws_a, _ = two_workspaces
