@@ -149,6 +149,10 @@ def out_of_range(exc: BaseException) -> bool:
     """Whether EXC is a money value or SUM beyond what the database column holds exactly (see ExactDecimal)."""
     if isinstance(exc, StatementError) and isinstance(exc.orig, AmountOutOfRange):
         return True
-    # SQLite: SUM() of 64-bit integers past 2**63; PostgreSQL: a numeric past its column's precision.
-    message = str(exc.orig).lower() if isinstance(exc, DBAPIError) else ""
+    # SQLite: SUM() of 64-bit integers past 2**63; PostgreSQL: a numeric past its column's precision. Wrapped by
+    # SQLAlchemy, or raw from the driver (ingest's COPY/unnest path talks to psycopg directly).
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not type(cause).__module__.startswith(("sqlite3", "psycopg")):
+        return False
+    message = str(cause).lower()
     return "integer overflow" in message or "numeric field overflow" in message

@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from backend.errors import out_of_range
 from backend.migrate import downgrade, upgrade
 from backend.models import AlertRule, BankAccount, PriceOverride, ProviderAccount, SyncRun, Transaction
 from backend.models.transactions import Amount
 from backend.models.usage import Money
+from backend.services.ingest import ingest
 from backend.services.sync import OUT_OF_RANGE
+from integrations.records import UsageRecord
 from jobs.sync import SyncDispatcher
 from tests.conftest import Api
 from tests.fakes.banks import PLAID_ACCESS_TOKEN, PLAID_CLIENT_ID, PLAID_SECRET, FakeBanks
@@ -232,3 +235,14 @@ def test_a_bank_reporting_an_amount_past_the_range_fails_the_sync_clearly(make_a
         assert (run.status, run.error) == ("failed", OUT_OF_RANGE)
         assert s.get(ProviderAccount, account) is not None
     assert _stored(app, Transaction, Transaction.amount) == []  # the batch is all or nothing
+
+
+def test_an_ingested_cost_past_the_range_is_recognised_on_every_path(app: Any, api: Api, manual: int) -> None:
+    # SQLite refuses it in the column type; PostgreSQL's bulk path (psycopg, no column type) in NUMERIC(20, 10).
+    record = UsageRecord(
+        bucket_start=dt.datetime(2024, 8, 1, tzinfo=dt.UTC), bucket_width="1d", kind="manual", cost=Decimal("1e11")
+    )
+    db = app.extensions["spendwatch"].db
+    with pytest.raises(Exception) as caught, db.system_session() as s:
+        ingest(session=s, account=s.get(ProviderAccount, manual), records=[record])
+    assert out_of_range(caught.value), repr(caught.value)
