@@ -43,6 +43,13 @@ def _sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
 
 
+def _kept_options(table: str) -> dict[str, bool]:
+    # The batch rebuild reflects the table, and reflection does not carry SQLite's AUTOINCREMENT (ids never reused):
+    # keep it when an earlier migration gave the table one.
+    sql = op.get_bind().execute(sa.text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
+    return {"sqlite_autoincrement": True} if "AUTOINCREMENT" in str(sql).upper() else {}
+
+
 def upgrade() -> None:
     if not _sqlite():
         return
@@ -51,7 +58,7 @@ def upgrade() -> None:
         # casts each value to the new type, which leaves those integers as they are.
         scaled = ", ".join(f"{c} = CAST(ROUND({c} * 1e{s}) AS INTEGER)" for c, _p, s, _n in columns)
         op.execute(f"UPDATE {table} SET {scaled}")  # noqa: S608 - fixed table and column names only
-        with op.batch_alter_table(table) as batch:
+        with op.batch_alter_table(table, table_kwargs=_kept_options(table)) as batch:
             for column, precision, scale, nullable in columns:
                 batch.alter_column(
                     column,
@@ -65,7 +72,7 @@ def downgrade() -> None:
     if not _sqlite():
         return
     for table, columns in MONEY_COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
+        with op.batch_alter_table(table, table_kwargs=_kept_options(table)) as batch:
             for column, precision, scale, nullable in columns:
                 batch.alter_column(
                     column,
