@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import BigInteger, DateTime, Engine, MetaData, Numeric, create_engine, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -45,6 +46,62 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class AmountOutOfRange(ValueError):
+    """A decimal value beyond what its ExactDecimal column can hold (the API answers 422 amount_out_of_range)."""
+
+
+INT64_MAX = 2**63 - 1
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """Exact decimals on every backend: NUMERIC(PRECISION, SCALE) on PostgreSQL; on SQLite (whose NUMERIC is a
+    float past 15 digits) an INTEGER holding value * 10**SCALE. Values round half away from zero to SCALE (as
+    PostgreSQL's numeric does); beyond LIMIT they are refused on both backends, so both accept the same values."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision, self.scale = precision, scale
+        self.quantum = Decimal(1).scaleb(-scale)
+        # The largest magnitude both backends hold: PostgreSQL's PRECISION digits and SQLite's signed 64-bit integer.
+        self.limit = min(Decimal(10) ** (precision - scale) - self.quantum, Decimal(INT64_MAX).scaleb(-scale))
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def exact(self, value: Decimal | int | str) -> Decimal:
+        """VALUE rounded to the column's scale; AmountOutOfRange if it is not finite or beyond the limit."""
+        try:
+            number = value if isinstance(value, Decimal) else Decimal(str(value))
+        except InvalidOperation:
+            raise AmountOutOfRange(f"{value!s:.40} is not a number") from None
+        # Checked before rounding: quantize() itself fails past 28 digits.
+        if not number.is_finite() or abs(number) >= self.limit + self.quantum / 2:
+            raise AmountOutOfRange(f"{value!s:.40} is beyond ±{self.limit}")
+        return number.quantize(self.quantum, rounding=ROUND_HALF_UP)
+
+    def clamp(self, value: Decimal) -> Decimal:
+        """VALUE limited to what the column holds: for figures the server computes (never for input)."""
+        return max(-self.limit, min(self.limit, value))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        rounded = self.exact(value)
+        return int(rounded.scaleb(self.scale)) if dialect.name == "sqlite" else rounded
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None or dialect.name != "sqlite":
+            return value if value is None or isinstance(value, Decimal) else Decimal(str(value))
+        # SQL over these columns (SUM, MIN, MAX, CASE, COALESCE, unary minus) keeps the scaled integers, and
+        # inherits this type, so its results come back here too. Never divide or multiply them in SQL.
+        return Decimal(int(value)).scaleb(-self.scale).quantize(self.quantum)
 
 
 def utcnow() -> dt.datetime:

@@ -7,7 +7,10 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, StatementError
 from werkzeug.exceptions import HTTPException
+
+from backend.db import AmountOutOfRange
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +133,26 @@ def register_error_handlers(app: Flask) -> None:
         # Logged with the stack for operators; the client only learns that it failed.
         log.exception("unhandled error: %s", type(exc).__name__)
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+    @app.errorhandler(StatementError)
+    def _statement(exc: StatementError) -> Response:
+        # Amounts are range-checked at the API boundary; these are the backstops (docs/security/data.md): a value
+        # beyond its column reaching the database, or a total past SQLite's 64-bit integer SUM.
+        if out_of_range(exc):
+            return error_response(
+                422, "amount_out_of_range", "An amount or a total is beyond what Spendwatch can store exactly."
+            )
+        return _unexpected(exc)
+
+
+def out_of_range(exc: BaseException) -> bool:
+    """Whether EXC is a money value or SUM beyond what the database column holds exactly (see ExactDecimal)."""
+    if isinstance(exc, StatementError) and isinstance(exc.orig, AmountOutOfRange):
+        return True
+    # SQLite: SUM() of 64-bit integers past 2**63; PostgreSQL: a numeric past its column's precision. Wrapped by
+    # SQLAlchemy, or raw from the driver (ingest's COPY/unnest path talks to psycopg directly).
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not type(cause).__module__.startswith(("sqlite3", "psycopg")):
+        return False
+    message = str(cause).lower()
+    return "integer overflow" in message or "numeric field overflow" in message

@@ -93,3 +93,27 @@ def test_every_tenant_table_has_forced_rls_and_a_policy(app):
     assert sorted(r[0] for r in rows) == tenant_tables()
     assert all(r[1] and r[2] and r[3] == 1 for r in rows), rows
     assert superuser is False  # a superuser would bypass every policy: the app must not connect as one
+
+
+def test_what_rls_does_not_stop_sql_run_as_the_app_role(app, two_workspaces):
+    """The threat model of docs/security/data.md, pinned: RLS catches a tenant query that forgot its workspace
+    filter, not SQL an attacker runs on the app's connection (an injection). Such SQL can set the bypass flag
+    itself, and users and memberships have no policy. If a change closes either, this test says to update the doc."""
+    ws_a, _ = two_workspaces
+    db = app.extensions["spendwatch"].db
+    with db.session() as session:
+        # No workspace set: no tenant rows, yet the identity tables answer in full.
+        assert _names(session) == []
+        assert list(session.execute(text("SELECT email FROM users")).scalars()) == ["a@example.com"]
+        assert session.execute(text("SELECT count(*) FROM memberships")).scalar() == 2
+        set_workspace(session, ws_a)
+        assert _names(session) == ["a1", "a2"]
+        # What an injected statement could do on a tenant request's connection:
+        session.execute(text("SELECT set_config('app.rls_bypass', 'on', true)"))
+        assert _names(session) == ["a1", "a2", "b1"]
+        # The app role owns the tables in the default setup: it could even turn the policies off.
+        owner = session.execute(
+            text("SELECT pg_has_role(current_user, tableowner, 'MEMBER') FROM pg_tables WHERE tablename = 'invites'")
+        ).scalar()
+        assert owner is True
+        session.rollback()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Date, Numeric, String, UniqueConstraint
+from sqlalchemy import Date, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base
+from backend.db import Base, ExactDecimal
 from backend.models.base import IdMixin, TimestampMixin
 
 # USD per million tokens, with room for fractions of a cent.
-PerMillion = Numeric(20, 10)
+PerMillion = ExactDecimal(20, 10)  # exact on SQLite too, within ±922,337,203.6854775807
 
 
 class PriceOverride(IdMixin, TimestampMixin, Base):

@@ -22,12 +22,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, UTCDateTime, utcnow
+from backend.db import Base, ExactDecimal, UTCDateTime, utcnow
 from backend.models.base import IdMixin, TenantMixin, TimestampMixin
 from backend.models.usage import BigId
 
-# Bank amounts: cents and then some (some banks report fractions of a cent for FX), never float.
-Amount = Numeric(18, 4)
+# Bank amounts: cents and then some (some banks report fractions of a cent for FX), never float; exact on SQLite
+# too (scaled integers), |amount| < 10**14.
+Amount = ExactDecimal(18, 4)
 CATEGORY_KINDS = ("expense", "income", "transfer")
 # Where a transaction's category came from: a user rule, a person, the bank, the workspace's own history, or the
 # default keyword map.

@@ -8,11 +8,12 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, UTCDateTime, utcnow
+from backend.db import Base, ExactDecimal, UTCDateTime, utcnow
 from backend.models.base import TenantMixin
 
-# Sub-cent precision: AI costs are fractions of a cent per request.
-Money = Numeric(20, 10)
+# Sub-cent precision: AI costs are fractions of a cent per request. Exact on SQLite too (scaled 64-bit integers),
+# which bounds it to ±922,337,203.6854775807 on both backends (see ExactDecimal).
+Money = ExactDecimal(20, 10)
 # Integer ids are 64-bit on PostgreSQL (usage tables grow large); SQLite's INTEGER PRIMARY KEY is 64-bit already.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 

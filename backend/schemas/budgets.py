@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from backend.models.usage import Money
 from backend.schemas.common import Name, PositiveId, RequestModel
 
 Period = Literal["day", "week", "month", "quarter", "year"]
@@ -23,14 +24,15 @@ Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 Basis = Literal["actual", "forecast", "both"]
 RuleName = Name  # the common name rule (1-200 characters, trimmed)
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
-# Money columns hold 10 digits before the point and 10 after.
-Amount = Annotated[Decimal, Field(gt=0, lt=Decimal("1e10"), decimal_places=10, allow_inf_nan=False)]
+# Money columns hold 10 decimal places, and at most 922,337,203.6854775807 (SQLite keeps them as scaled 64-bit
+# integers; PostgreSQL's NUMERIC(20, 10) is held to the same bound so both accept the same budgets).
+Amount = Annotated[Decimal, Field(gt=0, le=Money.limit, decimal_places=10, allow_inf_nan=False)]
 MAX_THRESHOLDS = 10
 
 
 class ThresholdIn(RequestModel):
     type: Literal["percent", "absolute"]
-    value: Annotated[Decimal, Field(gt=0, lt=Decimal("1e10"), decimal_places=10, allow_inf_nan=False)]
+    value: Amount
 
     @model_validator(mode="after")
     def _percent_range(self) -> ThresholdIn:

@@ -16,7 +16,7 @@ Currency = Annotated[
     StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$"),
     Field(description="ISO 4217 code, three letters", examples=["USD"]),
 ]
-# The amount columns are NUMERIC(18, 4): 14 digits before the point, 4 after.
+# The amount columns are NUMERIC(18, 4) (exact scaled integers on SQLite): 14 digits before the point, 4 after.
 Amount = Annotated[
     Decimal,
     Field(
@@ -27,8 +27,8 @@ Amount = Annotated[
         description='A decimal string such as "-12.34" (at most 4 decimal places); negative = money out',
     ),
 ]
-# Filters may be any finite number: they only compare.
-Bound = Annotated[Decimal, Field(gt=Decimal("-1e15"), lt=Decimal("1e15"), allow_inf_nan=False)]
+# Filters are compared with the column in SQL, so they are bound as amounts are (exact on SQLite: scaled integers).
+Bound = Annotated[Decimal, Field(gt=Decimal("-1e14"), lt=Decimal("1e14"), decimal_places=4, allow_inf_nan=False)]
 # Transaction ids are 64-bit on PostgreSQL.
 TransactionId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Institution = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]

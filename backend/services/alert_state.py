@@ -26,12 +26,19 @@ from sqlalchemy.orm import Session
 
 from backend.db import utcnow
 from backend.models import AlertEvent, AlertRule, AlertState, Channel, Notification, RuleChannel
+from backend.models.usage import Money
 from backend.services import outbox
 
 T = TypeVar("T")
 # Ids per IN (...) list: well under SQLite's 32766 bound parameters and PostgreSQL's 65535.
 CHUNK = 5000
 FIRING, OK = "firing", "ok"
+
+
+def _storable(value: Decimal | None) -> Decimal | None:
+    # A money budget's spend sums bank amounts (up to 10**14 each): beyond what alert_states.value holds, the
+    # figure is kept at the column's limit rather than failing the whole evaluation.
+    return None if value is None else Money.clamp(value)
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,7 @@ def _plan_group(
         for obs in entering:
             key = (obs.rule_id, obs.period_key, obs.threshold_key)
             state = states.setdefault(key, _State(None, OK, None, None))
-            state.state, state.changed_at, state.value = FIRING, now, obs.value
+            state.state, state.changed_at, state.value = FIRING, now, _storable(obs.value)
             state.dirty = state.transitioned = True
             # Every threshold entering with the event counts as told, so none of them repeats early.
             if events and notified:
@@ -204,7 +211,7 @@ def _plan_group(
     if leaving:
         for obs in leaving:
             state = states[(obs.rule_id, obs.period_key, obs.threshold_key)]
-            state.state, state.changed_at, state.value = OK, now, obs.value
+            state.state, state.changed_at, state.value = OK, now, _storable(obs.value)
             state.dirty = state.transitioned = True
         if rule.notify_on_resolve:
             top = max(leaving, key=lambda o: o.rank)

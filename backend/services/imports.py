@@ -16,9 +16,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.db import utcnow
+from backend.db import AmountOutOfRange, utcnow
 from backend.errors import ApiError, Conflict, Invalid, NotFound
 from backend.models import BankAccount, ImportBatch, ImportFormat, Transaction
+from backend.models.transactions import Amount
 from backend.services import money_ingest
 from integrations.statements import (
     CsvMapping,
@@ -38,7 +39,6 @@ MAX_FILE_LABEL = "5 MB"
 MAX_FINGERPRINT = 120  # Transaction.fingerprint
 MAX_TEXT = 200  # Transaction.merchant and external_id
 MAX_FILENAME = 255  # ImportBatch.filename
-AMOUNT_LIMIT = Decimal(10) ** 14  # Transaction.amount is Numeric(18, 4)
 CHUNK = 500
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -238,7 +238,9 @@ def _storable(statement: ParsedStatement) -> tuple[list[ParsedRow], list[Skipped
     rows: list[ParsedRow] = []
     skipped = list(statement.skipped)
     for row in statement.rows:
-        if abs(row.amount) >= AMOUNT_LIMIT:
+        try:
+            Amount.exact(row.amount)  # as the column will round it: 99999999999999.99995 rounds past the limit
+        except AmountOutOfRange:
             skipped.append(SkippedRow(line=row.line, reason="amount too large to store", raw=dict(row.raw)))
         else:
             rows.append(row)

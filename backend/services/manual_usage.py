@@ -26,6 +26,7 @@ from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import ProviderAccount
 from backend.models import UsageRecord as UsageRow
+from backend.models.usage import Money
 from backend.services.ingest import ingest, rebuild_daily_spend
 from backend.services.usage import decode_cursor, encode_cursor
 from integrations.records import UsageRecord
@@ -37,7 +38,6 @@ MANUAL_PROVIDER = "manual"  # the provider kind whose accounts take entries
 ENTRY_KIND = "manual"  # the usage record kind of an entry
 MAX_TEXT = 200  # model and project, as the usage_records columns
 MAX_COUNT = 10**15  # tokens or requests of one day: far above any real day, far below BIGINT
-MAX_COST_DIGITS = 10  # integer digits of a cost: the columns are Numeric(20, 10)
 COST_PLACES = 10
 EARLIEST_DAY = dt.date(2000, 1, 1)
 MAX_CSV_ROWS = 100_000
@@ -101,7 +101,7 @@ def parse_count(text: str) -> int:
 
 
 def check_cost(value: Decimal) -> Decimal:
-    """A cost as stored: finite, not negative, at most 10 digits before and 10 after the decimal point."""
+    """A cost as stored: finite, not negative, at most 10 decimal places and Money.limit (922,337,203.68…)."""
     if not value.is_finite():
         raise ValueError("must be a finite number")
     if value < 0:
@@ -109,8 +109,8 @@ def check_cost(value: Decimal) -> Decimal:
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > COST_PLACES:
         raise ValueError(f"has more than {COST_PLACES} decimal places")
-    if value >= Decimal(10) ** MAX_COST_DIGITS:
-        raise ValueError(f"is {Decimal(10) ** MAX_COST_DIGITS} or more")
+    if value > Money.limit:
+        raise ValueError(f"is more than {Money.limit}")
     return value
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import SyncSettings
 from backend.db import Database, utcnow
-from backend.errors import Conflict
+from backend.errors import Conflict, out_of_range
 from backend.models import ProviderAccount, SyncRun
 from backend.services import accounts, instance_settings, money_ingest
 from backend.services.ingest import ingest
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=6)
 # Money accounts re-read this many days: a pending card payment posts days later, often under a new id.
 MONEY_LOOKBACK_DAYS = 14
+
+# A provider amount or cost past what the money columns hold exactly (docs/security/data.md): nothing is stored.
+OUT_OF_RANGE = "the provider reported an amount beyond what Spendwatch can store exactly; nothing was stored"
 
 
 @dataclass(frozen=True)
@@ -295,9 +298,9 @@ def sync_account(*, db: Database, claimed: Claimed, worker: str, config: SyncSet
             held = batch
     except ProviderError as exc:
         error = exc
-    except Exception:
+    except Exception as exc:
         log.exception("sync of account %s failed unexpectedly", account_id)
-        message = "internal error while syncing; see the worker log"
+        message = OUT_OF_RANGE if out_of_range(exc) else "internal error while syncing; see the worker log"
     with db.system_session() as session:
         account = None if progress.lease_lost else _renewed(session, account_id, worker, lease)
         if account is None:
@@ -343,9 +346,9 @@ def _sync_money(*, db: Database, claimed: Claimed, worker: str, lease: dt.timede
         fetched = claimed.provider.fetch_transactions(claimed.window, claimed.cursor)
     except ProviderError as exc:
         error = exc
-    except Exception:
+    except Exception as exc:
         log.exception("sync of account %s failed unexpectedly", account_id)
-        message = "internal error while syncing; see the worker log"
+        message = OUT_OF_RANGE if out_of_range(exc) else "internal error while syncing; see the worker log"
     with db.system_session() as session:
         account = _renewed(session, account_id, worker, lease)
         if account is None:
@@ -357,9 +360,10 @@ def _sync_money(*, db: Database, claimed: Claimed, worker: str, lease: dt.timede
                     outcome = money_ingest.apply_sync(session, account, fetched, window=claimed.window)
                 progress.records = outcome.added + outcome.updated + outcome.removed
                 account.synced_until = max(account.synced_until or claimed.window.end, claimed.window.end)
-            except Exception:
+            except Exception as exc:
                 log.exception("storing the transactions of account %s failed", account_id)
-                message = "internal error while storing transactions; see the worker log"
+                failed = "internal error while storing transactions; see the worker log"
+                message = OUT_OF_RANGE if out_of_range(exc) else failed
         return _close(session, account, claimed, progress, error, message)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import BankAccount, Category, Transaction, TransactionRule
+from backend.models.transactions import Amount
 from backend.money.rules import RuleError, matches, parse_rule, rule_from_example
 from backend.money.txn import Txn
 from backend.services import alert_marks, money_ingest
@@ -24,7 +25,6 @@ from backend.services import alert_marks, money_ingest
 CENT = Decimal("0.01")
 SCALE = Decimal("0.0001")  # the amount columns' scale
 MAX_ID = 2**63 - 1
-MAX_CURSOR_AMOUNT = Decimal("1e15")  # beyond any NUMERIC(18, 4) amount
 MANUAL_PREFIX = "new:"  # money_ingest.unique_fingerprint(): a transaction a person entered
 EXPORT_CHUNK = 1000
 SIMILAR_CHUNK = 1000
@@ -132,13 +132,10 @@ def decode_cursor(cursor: str, sort: str) -> tuple[dt.date | Decimal, int]:
             raise ValueError("wrong types")
         if not 1 <= row_id <= MAX_ID:
             raise ValueError("id out of range")
-        key: dt.date | Decimal
-        if sort.lstrip("-") == "date":
-            key = dt.date.fromisoformat(value)
-        else:
-            key = Decimal(value)
-            if not key.is_finite() or abs(key) >= MAX_CURSOR_AMOUNT:
-                raise ValueError("not an amount we store")
+        # An amount key is compared with the column in SQL: one it can hold, or AmountOutOfRange (a ValueError).
+        key: dt.date | Decimal = (
+            dt.date.fromisoformat(value) if sort.lstrip("-") == "date" else Amount.exact(Decimal(value))
+        )
     except (ValueError, TypeError, binascii.Error, InvalidOperation, UnicodeDecodeError):
         raise _bad_cursor() from None
     if cursor_sort != sort:
