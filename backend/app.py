@@ -12,8 +12,7 @@ from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import security_headers, web
-from backend.api import session_cookie
-from backend.api import register_api
+from backend.api import register_api, session_cookie
 from backend.api.context import close_db, db
 from backend.api.responses import COMMON_ERRORS
 from backend.config import Settings, load_settings
