@@ -6,9 +6,11 @@ window.addEventListener("load", function () {
     url: new URL(root.dataset.specUrl, window.location.href).href,
     dom_id: "#swagger-ui",
     deepLinking: true,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    presets: [SwaggerUIBundle.presets.apis],
     plugins: [SwaggerUIBundle.plugins.DownloadUrl],
-    layout: "StandaloneLayout",
+    // Not the standalone layout: its top bar draws a logo whose SVG carries an inline <style>, which the
+    // Content-Security-Policy (style-src 'self') blocks.
+    layout: "BaseLayout",
     validatorUrl: null, // no badge fetched from validator.swagger.io
     showExtensions: true,
     showCommonExtensions: true,
