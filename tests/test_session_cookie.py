@@ -80,6 +80,16 @@ def test_refresh_from_another_site_is_refused(api, client, owner):
     _refresh, csrf = api.session_cookies()
     public = client.post("/api/auth/refresh", headers={"X-CSRF-Token": csrf, "Origin": "http://spendwatch.test"})
     assert public.status_code == 200
+    # ...and so does the admin's public address setting.
+    assert (
+        api.call(
+            "PATCH", "/api/admin/settings", owner["access_token"], json={"base_url": "https://spend.example.com"}
+        ).status_code
+        == 200
+    )
+    _refresh, csrf = api.session_cookies()
+    admin_set = client.post("/api/auth/refresh", headers={"X-CSRF-Token": csrf, "Origin": "https://spend.example.com"})
+    assert admin_set.status_code == 200
 
 
 def test_refresh_token_as_bearer_header_no_longer_refreshes(api, client, owner):

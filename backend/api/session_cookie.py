@@ -10,8 +10,10 @@ from flask import Response, current_app, request
 from flask_jwt_extended import get_csrf_token, get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import CSRFError, NoAuthorizationError
 
+from backend.api.context import db
 from backend.errors import Forbidden, Unauthorized
 from backend.extensions import get_state
+from backend.services.instance_settings import public_base_url
 
 REFRESH_COOKIE = "spendwatch_refresh"
 CSRF_COOKIE = "spendwatch_csrf"
@@ -66,13 +68,17 @@ def _origin(url: str) -> str:
 
 def check_origin() -> None:
     """Refuse a cookie call sent from another site. Browsers send Origin on every POST (our Referrer-Policy keeps
-    it); programs without one are no CSRF vector. Ours: this host, the public BASE_URL, and the CORS origins."""
+    it); programs without one are no CSRF vector. Ours: this host, BASE_URL, the CORS origins and the admin's public
+    address setting."""
     origin = request.headers.get("Origin")
     if origin is None:
         return
     settings = get_state(current_app).settings
     allowed = {_origin(request.host_url), _origin(settings.base_url), *(_origin(o) for o in settings.cors_origins)}
-    if origin.lower() not in allowed:
+    if origin.lower() in allowed:
+        return
+    # The admin's public address (instance setting) may differ from BASE_URL: read it only when needed.
+    if origin.lower() != _origin(public_base_url(session=db(), default=settings.base_url)):
         raise Forbidden("This request came from another site.", code="cross_site_request")
 
 
