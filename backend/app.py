@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Response
+from flask import Response, abort
 from flask_cors import CORS
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from backend import web
-from backend.api import register_api
+from backend import security_headers, web
+from backend.api import register_api, session_cookie
 from backend.api.context import close_db, db
 from backend.api.responses import COMMON_ERRORS
 from backend.config import Settings, load_settings
@@ -24,6 +25,7 @@ from backend.migrate import head_revisions
 from backend.services import auth
 
 API_VERSION = "0.1.0"
+DOCS_TEMPLATE = Path(__file__).resolve().parent / "templates" / "docs" / "api_docs.html"
 
 
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> OpenAPI:
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         RATELIMIT_HEADERS_ENABLED=True,
         JSON_SORT_KEYS=False,
         MIGRATION_HEADS=head_revisions(),
+        **session_cookie.JWT_COOKIE_CONFIG,
     )
     app.config.update(overrides or {})
 
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         # Behind N reverse proxies, the client address (rate limits, logs) comes from X-Forwarded-For.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    security_headers.init_app(app)
     register_error_handlers(app)
     _init_jwt(app)
     limiter.init_app(app)
@@ -83,9 +87,20 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         )
     register_api(app)
     app.add_url_rule("/api/openapi.json", "openapi_json", lambda: app.api_doc)
+    _init_docs(app)
     app.extensions[STATE_KEY].metrics = init_metrics(app)
     web.init_app(app)
     return app
+
+
+def _init_docs(app: OpenAPI) -> None:
+    """Our own API docs page at /api/docs/ (and /api/docs/swagger): flask-openapi3's pages run inline scripts,
+    which the Content-Security-Policy forbids; ours loads Swagger UI and its init script from files."""
+    page = DOCS_TEMPLATE.read_text(encoding="utf-8")
+    app.config["OPENAPI_HTML_STRING"] = page
+    app.config["SWAGGER_HTML_STRING"] = page
+    # Swagger UI's OAuth2 redirect page is all inline script, and no Spendwatch sign-in uses OAuth2.
+    app.view_functions["swagger.oauth2-redirect"] = lambda: abort(404)
 
 
 def _init_jwt(app: OpenAPI) -> None:

@@ -173,6 +173,18 @@ class Api:
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
+    def session_cookies(self) -> tuple[str, str]:
+        """The refresh cookie and its CSRF value that the last sign-in or refresh left in this client's cookie jar."""
+        refresh = self.client.get_cookie("spendwatch_refresh", path="/api/auth")
+        csrf = self.client.get_cookie("spendwatch_csrf")
+        assert refresh is not None and csrf is not None, "no session cookies: sign in first"
+        return refresh.value, csrf.value
+
+    def refresh(self) -> Any:
+        """POST /api/auth/refresh as the web app does: the refresh cookie from the jar plus the CSRF header."""
+        _refresh, csrf = self.session_cookies()
+        return self.client.post("/api/auth/refresh", headers={"X-CSRF-Token": csrf})
+
     @staticmethod
     def headers(token: str, workspace_id: int | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {token}"}

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from flask_jwt_extended import create_access_token, create_refresh_token
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 
 from tests.conftest import PASSWORD
 
@@ -214,7 +214,10 @@ def test_expired_access_token_is_401(app, client, owner):
 def test_expired_refresh_token_is_401(app, client, owner):
     with app.app_context():
         token = create_refresh_token(identity="1", expires_delta=dt.timedelta(seconds=-1))
-    response = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {token}"})
+    client.set_cookie("spendwatch_refresh", token, path="/api/auth")
+    with app.app_context():  # the CSRF header must repeat the expired token's own claim
+        csrf = decode_token(token, allow_expired=True)["csrf"]
+    response = client.post("/api/auth/refresh", headers={"X-CSRF-Token": csrf})
     assert_error(response, 401, "token_expired")
 
 
@@ -236,8 +239,11 @@ def test_token_without_session_or_with_odd_subject_is_401(app, client, owner):
         assert_error(client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
 
 
-def test_access_token_where_refresh_is_expected_is_401(client, owner):
-    response = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {owner['access_token']}"})
+def test_access_token_where_refresh_is_expected_is_401(app, client, owner):
+    client.set_cookie("spendwatch_refresh", owner["access_token"], path="/api/auth")
+    with app.app_context():
+        csrf = decode_token(owner["access_token"])["csrf"]
+    response = client.post("/api/auth/refresh", headers={"X-CSRF-Token": csrf})
     assert_error(response, 401)
 
 
@@ -245,8 +251,9 @@ def test_access_token_where_refresh_is_expected_is_401(client, owner):
     ("method", "path"),
     [("GET", "/api/auth/me"), ("GET", "/api/accounts"), ("POST", "/api/auth/logout"), ("GET", "/api/admin/settings")],
 )
-def test_refresh_token_where_access_is_expected_is_401(client, owner, method, path):
-    response = client.open(path, method=method, headers={"Authorization": f"Bearer {owner['refresh_token']}"})
+def test_refresh_token_where_access_is_expected_is_401(api, client, owner, method, path):
+    refresh_token, _csrf = api.session_cookies()
+    response = client.open(path, method=method, headers={"Authorization": f"Bearer {refresh_token}"})
     assert_error(response, 401)
     # ...and it did nothing: the access token still works (logout did not end the session).
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {owner['access_token']}"})

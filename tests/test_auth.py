@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import jwt
 from sqlalchemy import select
 
 from backend.db import utcnow
@@ -12,7 +13,15 @@ from tests.conftest import PASSWORD
 
 
 def _refresh(client, refresh_token):
-    return client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {refresh_token}"})
+    """Refresh with REFRESH_TOKEN as the session cookie (and its CSRF value as the header), as a browser would."""
+    client.set_cookie("spendwatch_refresh", refresh_token, path="/api/auth")
+    csrf = jwt.decode(refresh_token, options={"verify_signature": False}).get("csrf", "")
+    return client.post("/api/auth/refresh", headers={"X-CSRF-Token": csrf})
+
+
+def _cookie(client):
+    """The refresh token the browser holds: the HttpOnly cookie the last sign-in or refresh set."""
+    return client.get_cookie("spendwatch_refresh", path="/api/auth").value
 
 
 def _error_code(response):
@@ -27,12 +36,12 @@ def test_first_user_becomes_admin_and_owner(api, owner):
     assert owner["expires_in"] == 15 * 60
 
 
-def test_tokens_have_documented_lifetimes(app, owner):
+def test_tokens_have_documented_lifetimes(app, client, owner):
     from flask_jwt_extended import decode_token
 
     with app.app_context():
         access = decode_token(owner["access_token"])
-        refresh = decode_token(owner["refresh_token"])
+        refresh = decode_token(_cookie(client))
     assert access["exp"] - access["iat"] == 15 * 60
     assert refresh["exp"] - refresh["iat"] == 7 * 24 * 3600
     assert access["type"] == "access" and refresh["type"] == "refresh"
@@ -51,17 +60,19 @@ def test_wrong_password_is_401_without_revealing_which_part(client, owner):
 
 
 def test_refresh_rotates_and_reuse_revokes_the_whole_family(api, client, owner):
-    first = _refresh(client, owner["refresh_token"])
+    original = _cookie(client)
+    first = _refresh(client, original)
     assert first.status_code == 200
     rotated = first.get_json()
-    assert rotated["refresh_token"] != owner["refresh_token"]
+    rotated_cookie = _cookie(client)
+    assert rotated_cookie != original
     assert api.call("GET", "/api/auth/me", rotated["access_token"]).status_code == 200
 
     # The old refresh token is presented again: someone copied it. The whole family dies.
-    reused = _refresh(client, owner["refresh_token"])
+    reused = _refresh(client, original)
     assert reused.status_code == 401
     assert _error_code(reused) == "refresh_token_reused"
-    assert _refresh(client, rotated["refresh_token"]).status_code == 401
+    assert _refresh(client, rotated_cookie).status_code == 401
     me = api.call("GET", "/api/auth/me", rotated["access_token"])
     assert me.status_code == 401 and _error_code(me) == "session_revoked"
     # Other sign-ins of the same user are separate families and keep working.
@@ -70,14 +81,16 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(api, client, owner):
 
 
 def test_access_token_cannot_refresh_and_refresh_token_cannot_call_api(api, client, owner):
+    refresh_token = _cookie(client)
     assert _refresh(client, owner["access_token"]).status_code == 401
-    assert api.call("GET", "/api/auth/me", owner["refresh_token"]).status_code == 401
+    assert api.call("GET", "/api/auth/me", refresh_token).status_code == 401
 
 
 def test_logout_revokes_access_and_refresh(api, client, owner):
+    refresh_token = _cookie(client)
     assert api.call("POST", "/api/auth/logout", owner["access_token"]).status_code == 204
     assert api.call("GET", "/api/auth/me", owner["access_token"]).status_code == 401
-    assert _refresh(client, owner["refresh_token"]).status_code == 401
+    assert _refresh(client, refresh_token).status_code == 401
 
 
 def test_change_password_signs_out_other_sessions(api, client, owner):

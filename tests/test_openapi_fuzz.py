@@ -30,10 +30,7 @@ DEMO_ACCOUNT = {"kind": "demo", "name": "Fuzz demo", "credentials": {"api_key": 
 
 # These operations end or rotate the session they are called with, so each of their cases gets a session
 # of its own (a fresh sign-in) instead of the shared one the other cases use.
-OWN_SESSION_OPERATIONS = {
-    ("POST", "/api/auth/logout"): "access_token",
-    ("POST", "/api/auth/refresh"): "refresh_token",
-}
+OWN_SESSION_OPERATIONS = {("POST", "/api/auth/logout"), ("POST", "/api/auth/refresh")}
 # Every case carries the owner's real Bearer token: Schemathesis must not generate (or drop, in negative
 # cases) the Authorization header itself. The file's settings are explicit, not read from a schemathesis.toml.
 FUZZ_CONFIG = {"generation": {"with-security-parameters": False}}
@@ -54,8 +51,12 @@ class Tenant:
     def bearer(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
-    def fresh_session(self) -> dict[str, Any]:
-        return self.api.login(OWNER_EMAIL)
+    def fresh_session(self) -> dict[str, str]:
+        """A new sign-in's credentials as a browser sends them: the Bearer access token, the refresh cookie and
+        its CSRF header."""
+        access = self.api.login(OWNER_EMAIL)["access_token"]
+        refresh, csrf = self.api.session_cookies()
+        return {**self.bearer(access), "Cookie": f"spendwatch_refresh={refresh}", "X-CSRF-Token": csrf}
 
     def aim_at_live_account(self, case: Any) -> None:
         """Re-create the demo account when a generated DELETE removed it, and send cases aimed at the
@@ -119,13 +120,12 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     suppress_health_check=list(HealthCheck),
 )
 def test_api_conforms_to_its_openapi_document(case: Any, tenant: Tenant) -> None:
-    token = tenant.access_token
-    own_session = OWN_SESSION_OPERATIONS.get((case.method.upper(), case.path))
-    if own_session:
-        token = tenant.fresh_session()[own_session]
+    headers = tenant.bearer(tenant.access_token)
+    if (case.method.upper(), case.path) in OWN_SESSION_OPERATIONS:
+        headers = tenant.fresh_session()
     elif case.path.startswith("/api/accounts/{account_id}"):
         tenant.aim_at_live_account(case)
-    response = case.call(headers=tenant.bearer(token))
+    response = case.call(headers=headers)
     case.validate_response(response, checks=CHECKS)
 
 

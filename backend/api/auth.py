@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_openapi3 import APIBlueprint, Tag
 
+from backend.api import session_cookie
 from backend.api.context import authenticate, db
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.db import rls_bypass
@@ -56,16 +56,18 @@ def memberships_out(user_id: int) -> list[MembershipOut]:
 
 
 def _session_out(user: User, pair: auth.TokenPair, status: int) -> Response:
-    return json_response(
+    # The refresh token travels only in the HttpOnly cookie: no script (and no XSS) ever sees it.
+    response = json_response(
         SessionOut(
             access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
             expires_in=int(auth.ACCESS_TTL.total_seconds()),
             user=user_out(user),
             workspaces=memberships_out(user.id),
         ),
         status,
     )
+    session_cookie.set_session_cookies(response, pair.refresh_token, int(auth.REFRESH_TTL.total_seconds()))
+    return response
 
 
 @bp.get("/registration", responses={200: RegistrationInfoOut})
@@ -109,34 +111,36 @@ def login(body: LoginIn) -> Response:
     return _session_out(user, pair, 200)
 
 
-@bp.post("/refresh", responses={200: TokensOut}, security=BEARER)
+@bp.post("/refresh", responses={200: TokensOut})
 @refresh_limit
 def refresh() -> Response:
-    """Exchange the refresh token (as the Bearer token) for a new pair; each refresh token works once."""
-    verify_jwt_in_request(refresh=True)
-    claims = get_jwt()
+    """Exchange the refresh cookie (sent with its X-CSRF-Token header) for a new access token and refresh cookie;
+    each refresh token works once."""
+    claims = session_cookie.verify_refresh_cookie()
     session = db()
     pair = auth.rotate_refresh(
         session=session, jti=claims["jti"], session_id=str(claims.get("sid", "")), user_id=int(claims["sub"])
     )
     session.commit()
-    return json_response(
-        TokensOut(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            expires_in=int(auth.ACCESS_TTL.total_seconds()),
-        )
-    )
+    response = json_response(TokensOut(access_token=pair.access_token, expires_in=int(auth.ACCESS_TTL.total_seconds())))
+    session_cookie.set_session_cookies(response, pair.refresh_token, int(auth.REFRESH_TTL.total_seconds()))
+    return response
 
 
 @bp.post("/logout", responses={204: None}, security=BEARER)
 def logout() -> Response:
-    """End this sign-in session: its access and refresh tokens stop working."""
-    actor = authenticate(with_workspace=False)
+    """End this sign-in session (named by the Bearer access token, else by the refresh cookie with its CSRF header):
+    its tokens stop working and the session cookies are deleted."""
+    if request.headers.get("Authorization") or not session_cookie.has_refresh_cookie():
+        session_id = authenticate(with_workspace=False).session_id
+    else:  # the page lost its access token (expired, reloaded): the cookie names the session
+        session_id = str(session_cookie.verify_refresh_cookie().get("sid", ""))
     session = db()
-    auth.logout(session=session, session_id=actor.session_id)
+    auth.logout(session=session, session_id=session_id)
     session.commit()
-    return no_content()
+    response = no_content()
+    session_cookie.clear_session_cookies(response)
+    return response
 
 
 @bp.get("/me", responses={200: MeOut}, security=BEARER)

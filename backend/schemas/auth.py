@@ -43,8 +43,9 @@ class MembershipOut(BaseModel):
 
 
 class TokensOut(BaseModel):
+    """The access token; the refresh token is set as the HttpOnly `spendwatch_refresh` cookie, never in a body."""
+
     access_token: str
-    refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int = Field(description="Seconds until the access token expires")
 

@@ -1,17 +1,23 @@
 // A small typed fetch wrapper for the Spendwatch API.
 //
-// - The access token lives in memory only; the refresh token is kept in localStorage so that a reload
-//   (or a deep link) can get a new access token without signing in again.
+// - The access token lives in memory only. The refresh token never reaches this code: the server keeps it in an
+//   HttpOnly cookie on /api/auth. Next to it sits a readable CSRF cookie; its presence says "there is a session
+//   to resume" after a reload (or a deep link), and its value goes into the X-CSRF-Token header of the refresh.
 // - Requests carry "Authorization: Bearer <access token>" and the selected workspace as X-Workspace-Id.
-// - A 401 is answered by one refresh (POST /api/auth/refresh with the refresh token as the Bearer
-//   token, as docs/api.md describes) and one retry. Refreshes are shared by concurrent requests and,
-//   where the Web Locks API exists, serialised across tabs: each refresh token works only once.
+// - A 401 is answered by one refresh (POST /api/auth/refresh: the cookie plus the CSRF header, as docs/api.md
+//   describes) and one retry. Refreshes are shared by concurrent requests and, where the Web Locks API exists,
+//   serialised across tabs: each refresh token works only once.
+// - localStorage holds no token, only a marker that tells other tabs about sign-in and sign-out.
 // - Failures become ApiError, with validation details by field.
 import { ApiError, errorFromResponse, networkError } from "./errors";
 import { buildUrl, type Method, type PathParams, type Query } from "./routes";
 import type { Tokens } from "./types";
 
-export const REFRESH_KEY = "spendwatch.refresh_token";
+/** A non-secret marker in localStorage: changed on sign-in, removed on sign-out (other tabs follow). */
+export const SESSION_KEY = "spendwatch.session";
+/** The readable cookie holding the refresh token's CSRF value (docs/security/web.md). */
+export const CSRF_COOKIE = "spendwatch_csrf";
+export const CSRF_HEADER = "X-CSRF-Token";
 export const WORKSPACE_KEY = "spendwatch.workspace_id";
 const LOCK_NAME = "spendwatch-token-refresh";
 
@@ -24,6 +30,8 @@ export interface RequestOptions {
   /** Send this access token as it is: no refresh, and a 401 does not end the session (sign-out sends the token of
    * a session already forgotten locally). */
   bearer?: string;
+  /** Send this CSRF value (sign-out by the session cookie, when no access token is left). */
+  csrf?: string;
   signal?: AbortSignal;
 }
 
@@ -31,9 +39,33 @@ interface LockLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
 }
 
+/** Read and delete the cookies scripts may see. */
+export interface CookieJar {
+  get(name: string): string | null;
+  remove(name: string): void;
+}
+
+export const documentCookies: CookieJar = {
+  get(name) {
+    if (typeof document === "undefined") return null;
+    for (const part of document.cookie.split(";")) {
+      const [key, ...value] = part.trim().split("=");
+      if (key === name) return decodeURIComponent(value.join("=")) || null;
+    }
+    return null;
+  },
+  remove(name) {
+    if (typeof document === "undefined") return;
+    // Same attributes as the server set, or the browser keeps the Secure one.
+    const secure = globalThis.isSecureContext && globalThis.location?.protocol !== "http:" ? "; Secure" : "";
+    document.cookie = `${name}=; Max-Age=0; Path=/; SameSite=Strict${secure}`;
+  },
+};
+
 export interface ClientOptions {
   fetch?: typeof fetch;
   storage?: Storage;
+  cookies?: CookieJar;
   /** The Web Locks API, or null to skip cross-tab locking. Defaults to navigator.locks when present. */
   locks?: LockLike | null;
 }
@@ -45,6 +77,7 @@ export class ApiClient {
   private refreshing: Promise<void> | null = null;
   private readonly fetchImpl: typeof fetch;
   private readonly storage: Storage;
+  private readonly cookies: CookieJar;
   private readonly locks: LockLike | null;
   private listeners = new Set<SessionEndListener>();
   workspaceId: number | null = null;
@@ -52,39 +85,44 @@ export class ApiClient {
   constructor(options: ClientOptions = {}) {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.storage = options.storage ?? globalThis.localStorage;
+    this.cookies = options.cookies ?? documentCookies;
     const nav = typeof navigator !== "undefined" ? (navigator as Navigator & { locks?: LockLike }) : undefined;
     this.locks = options.locks === undefined ? (nav?.locks ?? null) : options.locks;
   }
 
   // --- session ------------------------------------------------------------------------------
 
-  get refreshToken(): string | null {
-    try {
-      return this.storage.getItem(REFRESH_KEY);
-    } catch {
-      return null;
-    }
+  /** The CSRF value of the session cookie, when the browser holds one (the refresh token itself is HttpOnly). */
+  get csrfToken(): string | null {
+    return this.cookies.get(CSRF_COOKIE);
   }
 
-  /** True when there is an access token, or a refresh token to get one with. */
+  /** True when there is an access token, or a session cookie to get one with. */
   get hasSession(): boolean {
-    return Boolean(this.access || this.refreshToken);
+    return Boolean(this.access || this.csrfToken);
   }
 
   get accessToken(): string | null {
     return this.access;
   }
 
-  startSession(tokens: Pick<Tokens, "access_token" | "refresh_token">): void {
+  /** Keep the access token of a new sign-in (the response also set the session cookies) and tell other tabs. */
+  startSession(tokens: Pick<Tokens, "access_token">): void {
     this.access = tokens.access_token;
-    this.storage.setItem(REFRESH_KEY, tokens.refresh_token);
+    try {
+      this.storage.setItem(SESSION_KEY, String(Date.now()));
+    } catch {
+      /* storage unavailable: other tabs learn of it on their next request */
+    }
   }
 
-  /** Forget the tokens locally (sign-out, or a session the server ended). */
+  /** Forget the session locally (sign-out, or a session the server ended). The HttpOnly refresh cookie stays for
+   * the server's sign-out to delete; without the CSRF cookie nothing here will use it. */
   clearSession(): void {
     this.access = null;
+    this.cookies.remove(CSRF_COOKIE);
     try {
-      this.storage.removeItem(REFRESH_KEY);
+      this.storage.removeItem(SESSION_KEY);
     } catch {
       /* storage unavailable */
     }
@@ -122,17 +160,17 @@ export class ApiClient {
 
   private async send(method: Method, path: string, options: RequestOptions, accept: string): Promise<Response> {
     const url = buildUrl(method, path, options.params, options.query);
-    if (options.bearer !== undefined) {
-      const response = await this.fetchOnce(method, url, options, accept, options.bearer);
+    if (options.bearer !== undefined || options.csrf !== undefined) {
+      const response = await this.fetchOnce(method, url, options, accept, options.bearer ?? null);
       if (response.ok) return response;
       throw await errorFromResponse(response);
     }
     const auth = options.auth ?? true;
-    if (auth && !this.access && this.refreshToken) await this.refresh(null); // e.g. after a reload
+    if (auth && !this.access && this.csrfToken) await this.refresh(null); // e.g. after a reload
 
     let used = auth ? this.access : null;
     let response = await this.fetchOnce(method, url, options, accept, used);
-    if (response.status === 401 && auth && this.refreshToken) {
+    if (response.status === 401 && auth && this.csrfToken) {
       await this.refresh(used);
       used = this.access;
       response = await this.fetchOnce(method, url, options, accept, used);
@@ -157,6 +195,7 @@ export class ApiClient {
     const headers: Record<string, string> = { Accept: accept };
     const auth = options.auth ?? true;
     if (auth && access) headers.Authorization = `Bearer ${access}`;
+    if (options.csrf) headers[CSRF_HEADER] = options.csrf;
     if (auth && this.workspaceId != null) headers["X-Workspace-Id"] = String(this.workspaceId);
     // A FormData body (file uploads) is sent as multipart/form-data: the browser sets its Content-Type.
     const form = typeof FormData !== "undefined" && options.body instanceof FormData;
@@ -192,9 +231,9 @@ export class ApiClient {
 
   private async exchange(used: string | null): Promise<void> {
     if (this.access && this.access !== used) return;
-    // Read inside the lock: another tab may have rotated the refresh token while we waited.
-    const refreshToken = this.refreshToken;
-    if (!refreshToken) {
+    // Read inside the lock: another tab may have rotated the session cookie (and its CSRF value) while we waited.
+    const csrf = this.csrfToken;
+    if (!csrf) {
       this.endSession("Your session has ended. Please sign in again.");
       const error = new ApiError(401, "unauthorized", "Sign in first.");
       error.sessionEnded = true;
@@ -204,7 +243,7 @@ export class ApiClient {
     try {
       response = await this.fetchImpl(buildUrl("POST", "/api/auth/refresh"), {
         method: "POST",
-        headers: { Accept: "application/json", Authorization: `Bearer ${refreshToken}` },
+        headers: { Accept: "application/json", [CSRF_HEADER]: csrf },
         credentials: "same-origin",
       });
     } catch {
@@ -224,7 +263,7 @@ export class ApiClient {
       throw error;
     }
     const data = (await response.json()) as Tokens;
-    this.startSession(data);
+    this.access = data.access_token; // the response also rotated the session cookies
   }
 }
 

@@ -88,7 +88,9 @@ export function makeEndpoints(c: ApiClient) {
       login: (body: { email: string; password: string }) =>
         c.request<Session>("POST", "/api/auth/login", { body, auth: false }),
       /** End the session on the server; BEARER: its access token, when the client has already forgotten it. */
-      logout: (bearer?: string) => c.request<void>("POST", "/api/auth/logout", bearer === undefined ? {} : { bearer }),
+      /** Sign out the session named by BEARER (an access token), else by the session cookie with its CSRF value. */
+      logout: (bearer?: string, csrf?: string) =>
+        c.request<void>("POST", "/api/auth/logout", bearer ? { bearer } : csrf ? { csrf } : {}),
       me: () => c.request<Me>("GET", "/api/auth/me"),
       invite: (token: string) =>
         c.request<InviteInfo>("GET", "/api/auth/invites/{token}", { params: { token }, auth: false }),

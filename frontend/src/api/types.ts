@@ -22,16 +22,15 @@ export interface Me {
   workspaces: Membership[];
 }
 
+// The refresh token is never in a body: the server sets it as an HttpOnly cookie.
 export interface Session extends Me {
   access_token: string;
-  refresh_token: string;
   token_type?: "Bearer";
   expires_in: number;
 }
 
 export interface Tokens {
   access_token: string;
-  refresh_token: string;
   expires_in: number;
 }
 

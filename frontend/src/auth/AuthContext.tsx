@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import { client, REFRESH_KEY, WORKSPACE_KEY, type ApiClient } from "../api/client";
+import { client, SESSION_KEY, WORKSPACE_KEY, type ApiClient } from "../api/client";
 import { makeEndpoints } from "../api/endpoints";
 import { ApiError } from "../api/errors";
 import type { Me, Membership, Session, User } from "../api/types";
@@ -89,7 +89,7 @@ export function AuthProvider({ children, apiClient = client }: { children: React
     setStatus("signedOut");
   }, []);
 
-  // Boot: a stored refresh token means a session to resume (the client refreshes before /me).
+  // Boot: a session cookie means a session to resume (the client refreshes before /me).
   useEffect(() => {
     if (!apiClient.hasSession) {
       setStatus("signedOut");
@@ -120,7 +120,7 @@ export function AuthProvider({ children, apiClient = client }: { children: React
   // Other tabs: signing out there signs out here; signing in there (while signed out here) signs in here.
   useEffect(() => {
     const onStorage = (event: StorageEvent) => {
-      if (event.key !== REFRESH_KEY) return;
+      if (event.key !== SESSION_KEY) return;
       if (event.newValue === null && statusRef.current === "signedIn") {
         apiClient.clearSession();
         reset({ kind: "info", text: "You signed out in another tab." });
@@ -144,13 +144,15 @@ export function AuthProvider({ children, apiClient = client }: { children: React
   const signOut = useCallback(async () => {
     // Forget the session here at once (a reload or another tab must not resume it), and leave the signed-in pages
     // (unmounting them aborts their requests, so none comes back 401 once the server has revoked the session);
-    // then revoke it on the server with the access token it had.
+    // then revoke it on the server with the access token it had (else the session cookie and its CSRF value): the
+    // answer also deletes the session cookies.
     const access = apiClient.accessToken;
+    const csrf = apiClient.csrfToken;
     apiClient.clearSession();
     reset({ kind: "info", text: "You are signed out." });
-    if (!access) return;
+    if (!access && !csrf) return;
     try {
-      await endpoints.auth.logout(access);
+      await endpoints.auth.logout(access ?? undefined, csrf ?? undefined);
     } catch {
       // Signed out locally either way; the server-side session then simply runs out.
     }

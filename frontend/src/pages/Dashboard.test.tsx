@@ -4,7 +4,7 @@ import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { client } from "../api/client";
 import { AuthProvider } from "../auth/AuthContext";
-import { jsonResponse, mockFetch, type Route as Handler } from "../test/fetchMock";
+import { jsonResponse, mockFetch, type Route as Handler, withSessionCookie } from "../test/fetchMock";
 import Dashboard from "./Dashboard";
 
 // Chart.js needs a real canvas; the chart itself is not under test here. The stand-in says it has been
@@ -157,9 +157,9 @@ describe("Dashboard", () => {
 });
 
 function signIn(handlers: Record<string, Handler>) {
-  localStorage.setItem("spendwatch.refresh_token", "r");
+  withSessionCookie();
   return mockFetch({
-    "POST /api/auth/refresh": () => ({ access_token: "a", refresh_token: "r2", expires_in: 900 }),
+    "POST /api/auth/refresh": () => ({ access_token: "a", expires_in: 900 }),
     "GET /api/auth/me": () => ({
       user: { id: 1, email: "ada@example.com", name: "Ada", is_admin: true, created_at: "2026-01-01T00:00:00Z" },
       workspaces: [{ workspace_id: 1, workspace_name: "Acme", role: "owner" }],

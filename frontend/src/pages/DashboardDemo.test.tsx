@@ -4,7 +4,7 @@ import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { client } from "../api/client";
 import { AuthProvider } from "../auth/AuthContext";
-import { jsonResponse, mockFetch } from "../test/fetchMock";
+import { jsonResponse, mockFetch, withSessionCookie } from "../test/fetchMock";
 import Dashboard from "./Dashboard";
 
 vi.mock("../charts/LazyChart", () => ({
@@ -23,9 +23,9 @@ describe("Dashboard demo data", () => {
   it("loads the demo data into an empty workspace, then removes it in one action", async () => {
     const user = userEvent.setup();
     let loaded = false;
-    localStorage.setItem("spendwatch.refresh_token", "r");
+    withSessionCookie();
     const { calls } = mockFetch({
-      "POST /api/auth/refresh": () => ({ access_token: "a", refresh_token: "r2", expires_in: 900 }),
+      "POST /api/auth/refresh": () => ({ access_token: "a", expires_in: 900 }),
       "GET /api/auth/me": () => ({
         user: { id: 1, email: "ada@example.com", name: "Ada", is_admin: true, created_at: "2026-01-01T00:00:00Z" },
         workspaces: [{ workspace_id: 1, workspace_name: "Acme", role: "owner" }],

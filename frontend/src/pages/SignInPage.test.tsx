@@ -63,7 +63,6 @@ describe("SignInPage", () => {
           ? jsonResponse(401, { error: { code: "invalid_credentials", message: "Wrong email or password.", details: null } })
           : {
               access_token: "a",
-              refresh_token: "r",
               expires_in: 900,
               user: { id: 1, email: "ada@example.com", name: "Ada", is_admin: false, created_at: "2026-01-01T00:00:00Z" },
               workspaces: [{ workspace_id: 1, workspace_name: "Ada's", role: "owner" }],

@@ -23,3 +23,9 @@ export function mockFetch(handlers: Record<string, Route>) {
   vi.stubGlobal("fetch", fetchMock);
   return { fetchMock, calls };
 }
+
+/** Make the page look signed in after a reload: the readable CSRF cookie the server sets next to the HttpOnly
+ * refresh cookie (the client then refreshes before its first call). setup.ts deletes it after each test. */
+export function withSessionCookie(csrf = "c") {
+  document.cookie = `spendwatch_csrf=${csrf}; Path=/`;
+}

@@ -5,4 +5,5 @@ import { afterEach } from "vitest";
 afterEach(() => {
   cleanup();
   localStorage.clear();
+  document.cookie = "spendwatch_csrf=; Max-Age=0; Path=/";
 });

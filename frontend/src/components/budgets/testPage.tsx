@@ -3,14 +3,14 @@ import { render } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { AuthProvider } from "../../auth/AuthContext";
-import { jsonResponse, mockFetch, type Route as Handler } from "../../test/fetchMock";
+import { jsonResponse, mockFetch, type Route as Handler, withSessionCookie } from "../../test/fetchMock";
 
 export const ADA = { id: 1, email: "ada@example.com", name: "Ada", is_admin: true, created_at: "2026-01-01T00:00:00Z" };
 
 export function signedIn(handlers: Record<string, Handler>, options: { isAdmin?: boolean; role?: string } = {}) {
-  localStorage.setItem("spendwatch.refresh_token", "r");
+  withSessionCookie();
   return mockFetch({
-    "POST /api/auth/refresh": () => ({ access_token: "a", refresh_token: "r2", expires_in: 900 }),
+    "POST /api/auth/refresh": () => ({ access_token: "a", expires_in: 900 }),
     "GET /api/auth/me": () => ({
       user: { ...ADA, is_admin: options.isAdmin ?? true },
       workspaces: [{ workspace_id: 1, workspace_name: "Acme", role: options.role ?? "owner" }],

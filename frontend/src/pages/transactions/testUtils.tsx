@@ -2,7 +2,7 @@
 import { render } from "@testing-library/react";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { AuthProvider } from "../../auth/AuthContext";
-import { mockFetch, type Route as Handler } from "../../test/fetchMock";
+import { mockFetch, type Route as Handler, withSessionCookie } from "../../test/fetchMock";
 import Transactions from "../Transactions";
 
 export const STAMP = "2026-11-01T00:00:00Z";
@@ -44,9 +44,9 @@ export const CHECKING = {
 };
 
 export function signedInMoney(handlers: Record<string, Handler>, role = "owner") {
-  localStorage.setItem("spendwatch.refresh_token", "r");
+  withSessionCookie();
   return mockFetch({
-    "POST /api/auth/refresh": () => ({ access_token: "a", refresh_token: "r2", expires_in: 900 }),
+    "POST /api/auth/refresh": () => ({ access_token: "a", expires_in: 900 }),
     "GET /api/auth/me": () => ({
       user: { id: 1, email: "ada@example.com", name: "Ada", is_admin: true, created_at: STAMP },
       workspaces: [{ workspace_id: 1, workspace_name: "Acme", role }],
