@@ -23,6 +23,7 @@ from backend.extensions import STATE_KEY, AppState, jwt, limiter
 from backend.metrics import init_metrics
 from backend.migrate import head_revisions
 from backend.services import auth
+from backend.services.statement_parser import StatementParser
 
 API_VERSION = "0.1.0"
 DOCS_TEMPLATE = Path(__file__).resolve().parent / "templates" / "docs" / "api_docs.html"
@@ -67,8 +68,12 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     keyring = Keyring(settings.encryption_keys)
     configure_keyring(keyring)
     # Sized for the sync pool plus the request threads of `spendwatch run`, so no thread waits for a connection.
-    database = Database(settings.database_url, pool_size=settings.sync.max_workers + 8)
-    app.extensions[STATE_KEY] = AppState(settings=settings, db=database)
+    database = Database(
+        settings.database_url,
+        pool_size=settings.sync.max_workers + 8,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+    app.extensions[STATE_KEY] = AppState(settings=settings, db=database, statements=StatementParser(settings.imports))
     app.teardown_appcontext(close_db)
 
     if settings.trusted_proxies:

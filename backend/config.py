@@ -47,6 +47,16 @@ class DeliverySettings:
     timeout_seconds: int = 15  # per webhook request / SMTP conversation
 
 
+@dataclass(frozen=True)
+class ImportSettings:
+    """How statement files are read (docs/imports.md, "Limits")."""
+
+    parse_seconds: float = 30.0  # one statement's parse; a 5 MB, 100,000-row CSV takes 2 to 4 s here
+    max_parses: int = 2  # statements parsed at once per process; beyond, a short wait for a slot, then 503
+    slot_wait_seconds: float = 1.0
+    max_rows: int = 100_000  # transactions per file
+
+
 def _retry_schedule(env: Mapping[str, str]) -> tuple[int, ...]:
     raw = (env.get("DELIVERY_RETRY_SCHEDULE") or "").strip()
     if not raw:
@@ -83,6 +93,9 @@ class Settings:
     provider_base_urls: Mapping[str, str] = field(default_factory=dict)
     sync: SyncSettings = field(default_factory=lambda: SyncSettings())
     delivery: DeliverySettings = field(default_factory=lambda: DeliverySettings())
+    imports: ImportSettings = field(default_factory=lambda: ImportSettings())
+    # How long an SQLite write waits for another writer's lock before it gives up (503 database_busy).
+    sqlite_busy_timeout_ms: int = 5000
 
     @property
     def is_production(self) -> bool:
@@ -232,9 +245,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         batch_size=_int(env, "DELIVERY_BATCH_SIZE", 50, maximum=1000),
         timeout_seconds=_int(env, "DELIVERY_TIMEOUT_SECONDS", 15, maximum=300),
     )
+    imports = ImportSettings(
+        parse_seconds=_int(env, "IMPORT_PARSE_SECONDS", 30, maximum=600),
+        max_parses=_int(env, "IMPORT_MAX_PARSES", 2, maximum=64),
+        max_rows=_int(env, "IMPORT_MAX_ROWS", 100_000, maximum=1_000_000),
+    )
     return Settings(
         sync=sync,
         delivery=delivery,
+        imports=imports,
+        sqlite_busy_timeout_ms=_int(env, "SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=0, maximum=600_000),
         app_env=app_env,
         data_dir=data_dir,
         database_url=database_url,

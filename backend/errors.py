@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from backend.db import AmountOutOfRange
@@ -67,6 +67,31 @@ class Locked(ApiError):
     status, code = 423, "locked"
 
 
+class Unavailable(ApiError):
+    """503: the server is busy right now; the client may try again after `retry_after` seconds."""
+
+    status, code = 503, "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None, code: str | None = None):
+        super().__init__(message, details=details, code=code)
+        self.retry_after = retry_after
+
+
+# SQLite's answers when another connection holds the lock past busy_timeout, and PostgreSQL's lock timeout,
+# deadlock and serialization failures: the request may succeed when tried again.
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database schema is locked")
+_POSTGRES_BUSY = frozenset({"55P03", "40P01", "40001"})
+DATABASE_BUSY_RETRY_AFTER = 2
+
+
+def is_database_busy(exc: OperationalError) -> bool:
+    """Whether EXC is a lock the database gave up waiting for (not a broken connection or a bad statement)."""
+    if getattr(exc.orig, "sqlstate", None) in _POSTGRES_BUSY:
+        return True
+    text = str(exc.orig).lower()
+    return any(marker in text for marker in _SQLITE_BUSY)
+
+
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
     response = jsonify({"error": {"code": code, "message": message, "details": details}})
     response.status_code = status
@@ -120,7 +145,25 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        if isinstance(exc, Unavailable):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.errorhandler(OperationalError)
+    def _database_error(exc: OperationalError) -> Response:
+        if not is_database_busy(exc):
+            return _unexpected(exc)
+        # Another writer held the lock longer than we wait (SQLite busy_timeout): nothing was written (the
+        # request's transaction is rolled back at teardown), so the client may simply send it again.
+        log.warning("database busy: a request gave up waiting for a lock (answered 503)")
+        return _api_error(
+            Unavailable(
+                "The database is busy with another change; try again in a few seconds.",
+                code="database_busy",
+                retry_after=DATABASE_BUSY_RETRY_AFTER,
+            )
+        )
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> Response:

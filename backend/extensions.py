@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_jwt_extended import JWTManager
@@ -12,6 +12,9 @@ from flask_limiter.util import get_remote_address
 
 from backend.config import Settings
 from backend.db import Database
+
+if TYPE_CHECKING:
+    from backend.services.statement_parser import StatementParser
 
 # Unbound extension objects, the usual Flask pattern: they hold no app or connection until init_app().
 jwt = JWTManager()
@@ -22,6 +25,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 class AppState:
     settings: Settings
     db: Database
+    statements: StatementParser | None = None  # the bounded pool statement files are parsed in
     metrics: Any = None
 
 

@@ -6,11 +6,12 @@ another workspace's id never depends on the input.
 
 from __future__ import annotations
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import MAX_ID, current_actor, db, tenant_guard
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
+from backend.extensions import get_state
 from backend.models import ImportBatch, ImportFormat
 from backend.schemas.imports import (
     CountsOut,
@@ -154,6 +155,7 @@ def create_import(form: ImportForm) -> Response:
         data=form.file.read(imports.MAX_FILE_BYTES + 1),
         mapping=form.mapping,
         format_id=form.format_id,
+        parser=get_state(current_app).statements,
     )
     session.commit()
     return json_response(preview_out(preview), 201)
@@ -194,7 +196,11 @@ def preview_import(path: ImportPath, body: MappingIn) -> Response:
     import keeps for its commit; with neither, the current mapping (duplicates are looked up anew)."""
     session = db()
     preview = imports.repreview(
-        session=session, batch=_batch(path.import_id), mapping=body.mapping, format_id=body.format_id
+        session=session,
+        batch=_batch(path.import_id),
+        mapping=body.mapping,
+        format_id=body.format_id,
+        parser=get_state(current_app).statements,
     )
     session.commit()
     return json_response(preview_out(preview))
@@ -207,7 +213,13 @@ def commit_import(path: ImportPath, body: MappingIn) -> Response:
     twice is a 409."""
     session = db()
     batch = _batch(path.import_id)
-    imports.commit(session=session, batch=batch, mapping=body.mapping, format_id=body.format_id)
+    imports.commit(
+        session=session,
+        batch=batch,
+        mapping=body.mapping,
+        format_id=body.format_id,
+        parser=get_state(current_app).statements,
+    )
     session.commit()
     return json_response(import_out(batch))
 

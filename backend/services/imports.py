@@ -21,15 +21,16 @@ from backend.errors import ApiError, Conflict, Invalid, NotFound
 from backend.models import BankAccount, ImportBatch, ImportFormat, Transaction
 from backend.models.transactions import Amount
 from backend.services import money_ingest
+from backend.services.statement_parser import StatementParser, parse_inline
 from integrations.statements import (
     CsvMapping,
     LayoutError,
+    LimitError,
     MappingError,
     ParsedRow,
     ParsedStatement,
     SkippedRow,
     StatementError,
-    parse_statement,
 )
 
 T = TypeVar("T")
@@ -161,10 +162,19 @@ def resolve_mapping(
     return check_mapping(saved.mapping, ("format_id",))
 
 
-def parse(data: bytes, *, filename: str, mapping: CsvMapping | None) -> ParsedStatement:
-    """Parse statement bytes, turning the parser's errors into 422s meant for the user."""
+def parse(
+    data: bytes, *, filename: str, mapping: CsvMapping | None, parser: StatementParser | None = None
+) -> ParsedStatement:
+    """Parse statement bytes with PARSER's limits (the API's bounded pool; None: on this thread, no time limit),
+    turning the parser's errors into 422s meant for the user."""
     try:
-        return parse_statement(data, filename=filename, mapping=mapping)
+        if parser is None:
+            return parse_inline(data, filename=filename, mapping=mapping)
+        return parser.parse(data, filename=filename, mapping=mapping)
+    except LimitError as exc:
+        raise Invalid(
+            f"This statement is too large to read: {exc.message}.", code=exc.code, details=exc.details
+        ) from None
     except MappingError as exc:
         raise mapping_error(exc) from None
     except LayoutError as exc:
@@ -360,13 +370,14 @@ def create_import(
     data: bytes,
     mapping: dict[str, Any] | None,
     format_id: int | None,
+    parser: StatementParser | None = None,
 ) -> Preview:
     """Parse an uploaded statement and store it as a batch in status "preview" (with the file); nothing on error."""
     check_size(data)
     bank_account = get_bank_account(session=session, workspace_id=workspace_id, bank_account_id=bank_account_id)
     chosen = resolve_mapping(session=session, workspace_id=workspace_id, mapping=mapping, format_id=format_id)
     name = _filename(filename)
-    statement = parse(data, filename=name, mapping=chosen)
+    statement = parse(data, filename=name, mapping=chosen, parser=parser)
     batch = ImportBatch(
         workspace_id=workspace_id,
         bank_account_id=bank_account.id,
@@ -381,9 +392,12 @@ def create_import(
         rows_skipped=0,
         created_at=utcnow(),
     )
+    # The preview's lookups first, the batch's INSERT last: on SQLite the write lock is taken at the first write
+    # and held to the commit, so it covers one INSERT, not a 100,000-row duplicate lookup.
+    preview = build_preview(session=session, batch=batch, bank_account=bank_account, statement=statement)
     session.add(batch)
     session.flush()
-    return build_preview(session=session, batch=batch, bank_account=bank_account, statement=statement)
+    return preview
 
 
 def _bank_account_of(session: Session, batch: ImportBatch) -> BankAccount:
@@ -409,20 +423,26 @@ def _require_preview(batch: ImportBatch, action: str) -> bytes:
 
 
 def repreview(
-    *, session: Session, batch: ImportBatch, mapping: dict[str, Any] | None, format_id: int | None
+    *,
+    session: Session,
+    batch: ImportBatch,
+    mapping: dict[str, Any] | None,
+    format_id: int | None,
+    parser: StatementParser | None = None,
 ) -> Preview:
     """Parse the batch's file again, with a corrected mapping (kept on the batch) or the one it has."""
     content = _require_preview(batch, "previewed again")
     chosen = resolve_mapping(session=session, workspace_id=batch.workspace_id, mapping=mapping, format_id=format_id)
     if chosen is None:
         chosen = _batch_mapping(batch)
-    statement = parse(content, filename=batch.filename, mapping=chosen)
-    batch.mapping = _statement_mapping(statement)
-    batch.format = statement.format
-    session.flush()
-    return build_preview(
+    statement = parse(content, filename=batch.filename, mapping=chosen, parser=parser)
+    preview = build_preview(
         session=session, batch=batch, bank_account=_bank_account_of(session, batch), statement=statement
     )
+    batch.mapping = _statement_mapping(statement)  # after the lookups: the UPDATE takes SQLite's write lock
+    batch.format = statement.format
+    session.flush()
+    return preview
 
 
 def _new_transaction(item: PreviewRow, bank_account: BankAccount) -> money_ingest.NewTransaction:
@@ -443,15 +463,33 @@ def _new_transaction(item: PreviewRow, bank_account: BankAccount) -> money_inges
 
 
 def commit(
-    *, session: Session, batch: ImportBatch, mapping: dict[str, Any] | None, format_id: int | None
+    *,
+    session: Session,
+    batch: ImportBatch,
+    mapping: dict[str, Any] | None,
+    format_id: int | None,
+    parser: StatementParser | None = None,
 ) -> money_ingest.StoreResult:
-    """Store the batch's new rows and drop its file, all or nothing (the caller's transaction); 409 unless preview."""
-    # The status is claimed with a conditional UPDATE: a concurrent commit of the same batch waits on it, then 409s.
+    """Store the batch's new rows and drop its file, all or nothing; 409 unless preview.
+
+    Two transactions: the first only reads (parse, duplicate lookup, categorizing: seconds for a big file) and ends
+    here, committing nothing but the workspace's default categories if categorizing had to create them; the second
+    (the caller's) claims the batch and inserts the rows in bulk, so the write lock (SQLite's is database-wide) is
+    held for the INSERT only. A failure in the second leaves no row and the batch in preview."""
     content = _require_preview(batch, "committed")
     chosen = resolve_mapping(session=session, workspace_id=batch.workspace_id, mapping=mapping, format_id=format_id)
     if chosen is None:
         chosen = _batch_mapping(batch)
-    statement = parse(content, filename=batch.filename, mapping=chosen)
+    statement = parse(content, filename=batch.filename, mapping=chosen, parser=parser)
+    bank_account = _bank_account_of(session, batch)
+    # Not build_preview(): prepare() finds the duplicates itself; the preview's reasons and warnings would be wasted.
+    rows, skipped = _preview_rows(statement)
+    items = [_new_transaction(item, bank_account) for item in rows]
+    prepared = money_ingest.prepare(
+        session, bank_account=bank_account, items=items, update_existing=False, import_id=batch.id
+    )
+    session.commit()
+    # The status is claimed with a conditional UPDATE: a concurrent commit of the same batch waits on it, then 409s.
     now = utcnow()
     claimed = session.execute(
         update(ImportBatch)
@@ -465,14 +503,8 @@ def commit(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"Import #{batch.id} was committed meanwhile.", code="import_committed")
-    bank_account = _bank_account_of(session, batch)
-    # Not build_preview(): store() finds the duplicates itself; the preview's reasons and warnings would be wasted.
-    rows, skipped = _preview_rows(statement)
-    items = [_new_transaction(item, bank_account) for item in rows]
     try:
-        result = money_ingest.store(
-            session, bank_account=bank_account, items=items, update_existing=False, import_id=batch.id
-        )
+        result = money_ingest.write(session, prepared)
     except IntegrityError:  # another import into this account stored some of these rows meanwhile
         session.rollback()
         raise Conflict(

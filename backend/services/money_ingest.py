@@ -373,6 +373,19 @@ def fingerprint_among(fingerprints: Sequence[str], postgres: bool) -> ColumnElem
     return Transaction.fingerprint.in_(fingerprints)
 
 
+@dataclass
+class Prepared:
+    """What store() will write, worked out before it writes anything: the new rows' columns (categorized), the
+    stored rows a sync refreshes, and the result so far (duplicates, updates)."""
+
+    bank_account: BankAccount
+    new_rows: list[dict[str, Any]]
+    existing: dict[str, Transaction]
+    update_existing: bool
+    result: StoreResult
+    bound: list[tuple[Any, ...]] | None = None  # new_rows as the driver's values, for a bulk insert
+
+
 def store(
     session: Session,
     *,
@@ -383,9 +396,25 @@ def store(
 ) -> StoreResult:
     """Insert ITEMS not stored yet (by fingerprint); with UPDATE_EXISTING (a sync), stored ones take the new values
     (their category is kept when a person chose it); otherwise (an import) they are counted as duplicates."""
+    prepared = prepare(
+        session, bank_account=bank_account, items=items, update_existing=update_existing, import_id=import_id
+    )
+    return write(session, prepared)
+
+
+def prepare(
+    session: Session,
+    *,
+    bank_account: BankAccount,
+    items: Sequence[NewTransaction],
+    update_existing: bool,
+    import_id: int | None = None,
+) -> Prepared:
+    """store()'s first half: look up what is stored, build and categorize the new rows. An import (no pending
+    versions to replace) only reads here, so all its Python work can run before its write transaction begins."""
     result = StoreResult()
     if not items:
-        return result
+        return Prepared(bank_account, [], {}, update_existing, result)
     workspace_id = bank_account.workspace_id
     unique: dict[str, NewTransaction] = {}
     for item in items:
@@ -424,8 +453,19 @@ def store(
         _categorize_new(session, workspace_id, new_rows)
     else:
         ensure_defaults(session, workspace_id)  # as categorizing does: the workspace has its categories after
-    result.added = _insert(session, bank_account.id, new_rows)
-    touched = [r["posted_on"] for r in new_rows] + [existing[f].posted_on for f in existing if update_existing]
+    bound = None
+    if len(new_rows) >= BULK_INSERT_ROWS:  # converted here, not while write() holds the write lock
+        table: Table = Transaction.__table__  # type: ignore[assignment]
+        bound = _bind_values(table, session.get_bind().dialect, list(new_rows[0]), new_rows)
+    return Prepared(bank_account, new_rows, existing, update_existing, result, bound)
+
+
+def write(session: Session, prepared: Prepared) -> StoreResult:
+    """store()'s second half: insert the prepared rows in bulk, pair transfers in their range, mark the rollups."""
+    result, new_rows, existing = prepared.result, prepared.new_rows, prepared.existing
+    workspace_id = prepared.bank_account.workspace_id
+    result.added = _insert(session, prepared.bank_account.id, new_rows, prepared.bound)
+    touched = [r["posted_on"] for r in new_rows] + [existing[f].posted_on for f in existing if prepared.update_existing]
     if touched:
         result.transfers = pair_transfers(session, workspace_id, min(touched), max(touched))
     if new_rows or result.updated or result.replaced_pending:
@@ -439,9 +479,12 @@ BULK_INSERT_ROWS = 200
 _STAGE = "transactions_stage"
 
 
-def _insert(session: Session, bank_account_id: int, rows: list[dict[str, Any]]) -> list[int]:
+def _insert(
+    session: Session, bank_account_id: int, rows: list[dict[str, Any]], bound: list[tuple[Any, ...]] | None = None
+) -> list[int]:
     """Insert ROWS (every column but id, the same columns in each; fingerprints unique, all of BANK_ACCOUNT_ID) in
-    bulk, not one ORM object and INSERT per row; returns their ids in ROWS' order."""
+    bulk, not one ORM object and INSERT per row (BOUND: their driver values, if made already); returns their ids in
+    ROWS' order."""
     if not rows:
         return []
     session.flush()  # anything pending goes first, as add_all + flush would have written it
@@ -453,13 +496,16 @@ def _insert(session: Session, bank_account_id: int, rows: list[dict[str, Any]]) 
     else:
         connection = session.connection()
         columns = list(rows[0])
-        values = _bind_values(table, connection.dialect, columns, rows)
+        values = bound if bound is not None else _bind_values(table, connection.dialect, columns, rows)
         if connection.dialect.name == "postgresql":
             ids = _insert_postgres(connection, columns, values)
         else:
             # A plain executemany of the driver (sqlite3 loops in C); the column names are the table's own.
             sql = f"INSERT INTO transactions ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"  # noqa: S608
             connection.exec_driver_sql(sql, values)
+            consecutive = _sqlite_new_ids(connection, rows)
+            if consecutive is not None:
+                return consecutive
             ids = {}
             fingerprints = [r["fingerprint"] for r in rows]
             for chunk in _chunks(fingerprints, LOOKUP_CHUNK):
@@ -470,6 +516,26 @@ def _insert(session: Session, bank_account_id: int, rows: list[dict[str, Any]]) 
                 )
                 ids.update({fingerprint: int(row_id) for fingerprint, row_id in found})
     return [ids[r["fingerprint"]] for r in rows]
+
+
+def _sqlite_new_ids(connection: Connection, rows: list[dict[str, Any]]) -> list[int] | None:
+    """The ids SQLite just gave ROWS, without looking each up (seconds for 100,000 rows, with the write lock held).
+    Holding the write lock, one INSERT gives rows max(id)+1, +2, … in order (the id is the rowid); the first and
+    last row are checked, and None (look them up) when they do not match."""
+    last = connection.exec_driver_sql("SELECT max(id) FROM transactions").scalar()
+    if last is None:
+        return None
+    first = int(last) - len(rows) + 1
+    found = {
+        row_id: (account, fingerprint)
+        for row_id, account, fingerprint in connection.exec_driver_sql(
+            "SELECT id, bank_account_id, fingerprint FROM transactions WHERE id IN (?, ?)", (first, int(last))
+        )
+    }
+    expected = {first: rows[0], int(last): rows[-1]}
+    if any(found.get(i) != (row["bank_account_id"], row["fingerprint"]) for i, row in expected.items()):
+        return None
+    return list(range(first, int(last) + 1))
 
 
 def _bind_values(

@@ -11,6 +11,7 @@ from pathlib import PurePath
 
 from .csv_layout import decode, detect_layout
 from .csv_reader import read_csv
+from .limits import LimitError, ParseLimits, check_shape, time_limit
 from .model import (
     NAMED_DATE_FORMATS,
     CsvMapping,
@@ -28,7 +29,9 @@ __all__ = [
     "NAMED_DATE_FORMATS",
     "CsvMapping",
     "LayoutError",
+    "LimitError",
     "MappingError",
+    "ParseLimits",
     "ParsedRow",
     "ParsedStatement",
     "SkippedRow",
@@ -39,13 +42,22 @@ __all__ = [
 _OFX_SUFFIXES = (".ofx", ".qfx", ".qbo")
 
 
-def parse_statement(data: bytes, *, filename: str = "", mapping: CsvMapping | None = None) -> ParsedStatement:
-    """Parse statement bytes (OFX/QFX or CSV; `mapping` overrides the detected CSV layout) into a preview."""
+def parse_statement(
+    data: bytes, *, filename: str = "", mapping: CsvMapping | None = None, limits: ParseLimits | None = None
+) -> ParsedStatement:
+    """Parse statement bytes (OFX/QFX or CSV; `mapping` overrides the detected CSV layout) into a preview, within
+    LIMITS (LimitError beyond them)."""
+    limits = limits or ParseLimits()
+    with time_limit(limits.seconds):
+        return _parse(data, filename, mapping, limits)
+
+
+def _parse(data: bytes, filename: str, mapping: CsvMapping | None, limits: ParseLimits) -> ParsedStatement:
     if not data.strip():
         raise StatementError("the file is empty")
     fingerprint = hashlib.sha256(data).hexdigest()
     if looks_like_ofx(data) or PurePath(filename).suffix.lower() in _OFX_SUFFIXES:
-        rows, skipped, warnings, account, currency, balance = read_ofx(data)
+        rows, skipped, warnings, account, currency, balance = read_ofx(data, limits)
         if mapping is not None:
             warnings.insert(0, "the column mapping was ignored: OFX files carry their own structure")
         return ParsedStatement(
@@ -60,12 +72,14 @@ def parse_statement(data: bytes, *, filename: str = "", mapping: CsvMapping | No
         )
     if mapping is None:
         text, encoding = decode(data)
-        mapping, warnings = detect_layout(text, encoding)
+        check_shape(text, limits)  # before detection, which splits lines with every candidate delimiter
+        mapping, warnings = detect_layout(text, encoding, limits)
     else:
         mapping.validate()
         text, _ = decode(data, mapping.encoding)
+        check_shape(text, limits)
         warnings = []
-    rows, skipped, read_warnings = read_csv(text, mapping)
+    rows, skipped, read_warnings = read_csv(text, mapping, limits)
     warnings += read_warnings
     return ParsedStatement(
         format="csv",

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .csv_reader import header_names, iter_records, parse_amount, strip_time
+from .limits import ParseLimits, check_rows, check_time
 from .model import CsvMapping, LayoutError, MappingError, StatementError
 
 _DELIMITERS = (",", ";", "\t", "|")
@@ -244,6 +245,7 @@ def detect_date_format(cells: Sequence[str]) -> tuple[str, list[str]] | None:
     def fits(fmt: str, items: Sequence[str]) -> int:
         ok = 0
         for value in items:
+            check_time()
             try:
                 dt.datetime.strptime(value, fmt)  # noqa: DTZ007 (calendar dates only)
             except ValueError:
@@ -313,6 +315,7 @@ def _column_amounts(rows: Sequence[Sequence[str]], index: int, decimal: str) -> 
         cell = cells[index] if index < len(cells) else ""
         value = parsed.get(cell, _UNSEEN)
         if value is _UNSEEN:
+            check_time()
             try:
                 value = parse_amount(cell, decimal)
             except ValueError:
@@ -322,18 +325,19 @@ def _column_amounts(rows: Sequence[Sequence[str]], index: int, decimal: str) -> 
     return values
 
 
-def detect_layout(text: str, encoding: str) -> tuple[CsvMapping, list[str]]:
-    """Detect the CsvMapping for decoded CSV text; return it with warnings, or raise LayoutError."""
+def detect_layout(text: str, encoding: str, limits: ParseLimits | None = None) -> tuple[CsvMapping, list[str]]:
+    """Detect the CsvMapping for decoded CSV text; return it with warnings, or raise LayoutError (LimitError
+    beyond LIMITS' rows)."""
     failures: list[LayoutError] = []
     for header in find_headers(text)[:5]:
         try:
-            return _layout_from(text, header, encoding)
+            return _layout_from(text, header, encoding, limits or ParseLimits())
         except LayoutError as exc:
             failures.append(exc)
     raise failures[0]  # find_headers raises itself when it finds no candidate at all
 
 
-def _layout_from(text: str, header: _Header, encoding: str) -> tuple[CsvMapping, list[str]]:
+def _layout_from(text: str, header: _Header, encoding: str, limits: ParseLimits) -> tuple[CsvMapping, list[str]]:
     names = header_names(header.cells)
     records = iter_records(text, header.delimiter, header.line)
     first = next(records, None)
@@ -341,6 +345,7 @@ def _layout_from(text: str, header: _Header, encoding: str) -> tuple[CsvMapping,
         # The line on its own split differently from the record: a quote opened in the header never closes.
         raise LayoutError(f"the header on line {header.line + 1} has an unclosed quote")
     rows = [cells for _, _, cells in records if "".join(cells).strip()]  # not blank: a cell with more than spaces
+    check_rows(len(rows), limits)
     roles = header.roles
     warnings: list[str] = []
 
@@ -430,6 +435,7 @@ def _detect_sign(
     def payment(text: str) -> bool:
         found = reads_like_payment.get(text)
         if found is None:
+            check_time()
             found = reads_like_payment[text] = _PAYMENT_TEXT.search(text) is not None
         return found
 

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
+from .limits import ParseLimits, check_rows, check_time
 from .model import (
     CsvMapping,
     MappingError,
@@ -113,6 +114,7 @@ def iter_records(text: str, delimiter: str, start_line: int) -> Iterator[tuple[i
     done = 0
     try:
         for cells in reader:
+            check_time()
             yield start_line + done + 1, reader.line_num - done, cells
             done = reader.line_num
     except csv.Error as exc:
@@ -265,8 +267,12 @@ class _RowReader:
         )
 
 
-def read_csv(text: str, mapping: CsvMapping) -> tuple[list[ParsedRow], list[SkippedRow], list[str]]:
-    """Read every record after the header with `mapping`; return rows, skipped rows and warnings."""
+def read_csv(
+    text: str, mapping: CsvMapping, limits: ParseLimits | None = None
+) -> tuple[list[ParsedRow], list[SkippedRow], list[str]]:
+    """Read every record after the header with `mapping`; return rows, skipped rows and warnings (LimitError
+    beyond LIMITS' rows)."""
+    limits = limits or ParseLimits()
     records = iter_records(text, mapping.delimiter, mapping.header_row)
     first = next(records, None)
     if first is None:
@@ -287,6 +293,7 @@ def read_csv(text: str, mapping: CsvMapping) -> tuple[list[ParsedRow], list[Skip
             rows.append(result)
         else:
             skipped.append(result)
+        check_rows(len(rows) + len(skipped), limits)
     warnings += reader.warnings
     warnings += assign_fingerprints(rows)
     return rows, skipped, warnings

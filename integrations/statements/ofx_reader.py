@@ -15,6 +15,7 @@ from typing import Any
 
 from ofxtools.Parser import OFXTree
 
+from .limits import ParseLimits, check_rows, check_time
 from .model import ParsedRow, SkippedRow, StatementError, assign_fingerprints, mask_account, statement_currency
 
 _STATEMENT_TAGS = ("STMTRS", "CCSTMTRS")
@@ -160,6 +161,7 @@ def _lenient(text: str) -> _Result:
     result.currencies.append(currency)
     result.closing_balance = _decimal(_first(r"<LEDGERBAL>.*?<BALAMT>([^<\r\n]*)", text))
     for line, match in _stmttrn_starts(text):
+        check_time()
         end = _STMTTRN_END.search(text, match.end())
         block = text[match.end() : end.start() if end else len(text)]
         fields: dict[str, str] = {}
@@ -185,9 +187,14 @@ def _first_line(exc: Exception) -> str:
     return (message[0].rstrip(": ") if message else type(exc).__name__)[:200]
 
 
-def read_ofx(data: bytes) -> tuple[list[ParsedRow], list[SkippedRow], list[str], str | None, str, Decimal | None]:
-    """Read an OFX/QFX file; return rows, skipped rows, warnings, masked account, currency, closing balance."""
+def read_ofx(
+    data: bytes, limits: ParseLimits | None = None
+) -> tuple[list[ParsedRow], list[SkippedRow], list[str], str | None, str, Decimal | None]:
+    """Read an OFX/QFX file; return rows, skipped rows, warnings, masked account, currency, closing balance
+    (LimitError beyond LIMITS' rows)."""
+    limits = limits or ParseLimits()
     text = _text(data)
+    check_rows(len(_STMTTRN.findall(text)), limits)  # before ofxtools builds an object per transaction
     try:
         result = _strict(data, _line_numbers(text))
     except StatementError:
@@ -200,6 +207,7 @@ def read_ofx(data: bytes) -> tuple[list[ParsedRow], list[SkippedRow], list[str],
     rows: list[ParsedRow] = []
     skipped: list[SkippedRow] = []
     for trn in result.transactions:
+        check_time()
         date = _date(trn.fields.get("DTPOSTED", ""))
         if date is None:
             skipped.append(SkippedRow(trn.line, f"unreadable date '{trn.fields.get('DTPOSTED', '')}'", trn.fields))
