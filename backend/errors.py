@@ -152,6 +152,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_error(exc: OperationalError) -> Response:
+        # Flask picks this handler over _statement for OperationalError, so a SQLite SUM overflow lands here too.
+        if out_of_range(exc):
+            return _statement(exc)
         if not is_database_busy(exc):
             return _unexpected(exc)
         # Another writer held the lock longer than we wait (SQLite busy_timeout): nothing was written (the
