@@ -173,7 +173,9 @@ def test_jobs_run_housekeeping_deletes_expired_sessions(cli, app, api, owner):
 
     result = cli("jobs", "run", "housekeeping")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "housekeeping: {'expired_sessions_deleted': 1}"
+    assert result.stdout.strip() == (
+        "housekeeping: {'expired_sessions_deleted': 1, 'stale_login_throttles_deleted': 0, 'spent_signups_deleted': 0}"
+    )
 
     with app.extensions["spendwatch"].db.system_session() as session:
         assert session.scalars(select(AuthSession.id)).all() == [_sid(app, fresh["access_token"])]
