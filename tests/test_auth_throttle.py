@@ -163,15 +163,28 @@ def limiter_clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 
 def test_a_burst_across_the_window_boundary_is_refused(make_app, limiter_clock):
     client = make_app(auth_rate_limit="3 per minute").test_client()
-    login = {"email": "x@example.com", "password": "whatever it is"}
-    minute = (limiter_clock.now // 60 + 1) * 60
-    limiter_clock.now = minute - 1  # the last second of a fixed window…
-    assert [client.post("/api/auth/login", json=login).status_code for _ in range(3)] == [401, 401, 401]
-    limiter_clock.now = minute + 1  # …and the first of the next: a fixed window would let 3 more through
-    refused = client.post("/api/auth/login", json=login)
-    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
-    limiter_clock.now = minute + 60  # a full minute after the burst, the budget is back
-    assert client.post("/api/auth/login", json=login).status_code == 401
+    sent: list[int] = []
+
+    def attempts(count: int) -> list[int]:
+        codes = []
+        for _ in range(count):
+            sent.append(1)  # a new email each time: this is about the rate limit, not the sign-in throttle
+            login = {"email": f"x{len(sent)}@example.com", "password": "whatever it is"}
+            response = client.post("/api/auth/login", json=login)
+            assert response.status_code == 401 or response.get_json()["error"]["code"] == "rate_limited"
+            codes.append(response.status_code)
+        return codes
+
+    start = limiter_clock.now
+    assert attempts(1) == [401]  # opens a fixed window
+    limiter_clock.now = start + 59
+    assert attempts(2) == [401, 401]  # its last second
+    limiter_clock.now = start + 61
+    # A fixed window has restarted here and would let 3 more through: 5 within 2 seconds. The moving window
+    # still holds the 2 from two seconds ago.
+    assert attempts(2) == [401, 429]
+    limiter_clock.now = start + 61 + 61  # a minute after the burst, the budget is back
+    assert attempts(2) == [401, 401]
 
 
 # --- tokens -----------------------------------------------------------------------------------------
