@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort
+from flask import Response, abort, g
 from flask_cors import CORS
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         REFRESH_RATE_LIMIT=settings.refresh_rate_limit,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
+        # A moving window: a fixed one lets twice the limit through across a window boundary.
+        RATELIMIT_STRATEGY="moving-window",
         JSON_SORT_KEYS=False,
         MIGRATION_HEADS=head_revisions(),
         **session_cookie.JWT_COOKIE_CONFIG,
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     security_headers.init_app(app)
     register_error_handlers(app)
     _init_jwt(app)
+    # Registered before the limiter's own after-request hook, so it runs after it (Flask runs them in reverse).
+    app.after_request(_keep_retry_after_meaningful)
     limiter.init_app(app)
     if settings.cors_origins:
         CORS(
@@ -108,6 +112,21 @@ def _init_docs(app: OpenAPI) -> None:
     app.view_functions["swagger.oauth2-redirect"] = lambda: abort(404)
 
 
+def _keep_retry_after_meaningful(response: Response) -> Response:
+    """Retry-After only on a refusal, with the wait that refusal named.
+
+    flask-limiter (headers on) writes its window's reset as Retry-After on every response of a limited route, and
+    over a shorter Retry-After of our own (a throttled sign-in): put ours back, and drop it where nothing was
+    refused, so the header neither varies with the clock on a 401 nor tells a throttled client to wait too long.
+    """
+    own = g.get("retry_after")
+    if own is not None:
+        response.headers["Retry-After"] = own
+    elif response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def _init_jwt(app: OpenAPI) -> None:
     """flask-jwt-extended with our error envelope and session revocation."""
     jwt.init_app(app)
@@ -119,6 +138,11 @@ def _init_jwt(app: OpenAPI) -> None:
         except (KeyError, TypeError, ValueError):
             return True
         return not auth.session_is_active(session=db(), session_id=payload.get("sid"), user_id=user_id)
+
+    @jwt.token_verification_loader
+    def _has_expiry(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        # PyJWT checks exp only when present: a token signed without one would never expire.
+        return isinstance(payload.get("exp"), int | float)
 
     @jwt.unauthorized_loader
     def _missing(reason: str) -> Response:

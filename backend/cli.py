@@ -226,6 +226,52 @@ def users_create(email: str, admin: bool, name: str, workspace_name: str | None,
         )
 
 
+@users_group.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    "--stdin",
+    "password_stdin",
+    is_flag=True,
+    help="Read the password from standard input (also done when stdin is not a terminal).",
+)
+@with_app
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set a user's password (account recovery) and sign out all their sessions."""
+    from backend.errors import ApiError
+    from backend.services import auth, login_throttle
+
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _state().db.system_session() as session:
+        user = auth.find_user(session=session, email=email)
+        if user is None:
+            raise click.ClickException(f"no user with the email {auth.normalize_email(email)!r}")
+        try:
+            auth.set_password(session=session, user=user, new=password)
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
+        login_throttle.clear(session=session, email=user.email)  # a recovered admin can sign in at once
+        session.commit()
+        click.echo(f"password of {user.email} set; every session of this user was signed out")
+
+
+@users_group.command("unlock")
+@click.argument("email")
+@with_app
+def users_unlock(email: str) -> None:
+    """Clear the sign-in throttling of an email, from every address."""
+    from backend.services import auth, login_throttle
+
+    with _state().db.system_session() as session:
+        normalized = auth.normalize_email(email)
+        removed = login_throttle.clear(session=session, email=normalized)
+        session.commit()
+        click.echo(f"cleared sign-in throttling of {normalized} ({removed} client address(es))")
+
+
 @main.group("keys")
 def keys_group() -> None:
     """Encryption keys of stored secrets."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, g, jsonify
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
@@ -33,10 +33,19 @@ class ApiError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, details: Any = None, code: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: Any = None,
+        code: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = headers or {}
         if code:
             self.code = code
         if status:
@@ -63,8 +72,8 @@ class Invalid(ApiError):
     status, code = 422, "invalid"
 
 
-class Locked(ApiError):
-    status, code = 423, "locked"
+class TooManyAttempts(ApiError):
+    status, code = 429, "too_many_attempts"
 
 
 class Unavailable(ApiError):
@@ -73,7 +82,7 @@ class Unavailable(ApiError):
     status, code = 503, "unavailable"
 
     def __init__(self, message: str, *, retry_after: int, details: Any = None, code: str | None = None):
-        super().__init__(message, details=details, code=code)
+        super().__init__(message, details=details, code=code, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
 
 
@@ -146,8 +155,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
         response = error_response(exc.status, exc.code, exc.message, exc.details)
-        if isinstance(exc, Unavailable):
-            response.headers["Retry-After"] = str(exc.retry_after)
+        response.headers.update(exc.headers)  # e.g. Retry-After of a throttled sign-in
+        if "Retry-After" in exc.headers:
+            g.retry_after = exc.headers["Retry-After"]  # kept over the rate limiter's own (backend/app.py)
         return response
 
     @app.errorhandler(OperationalError)

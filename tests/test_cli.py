@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from backend.db import utcnow
 from backend.migrate import head_revisions
-from backend.models import AuthSession, User
+from backend.models import AuthSession, LoginThrottle, User
 from tests.conftest import PASSWORD, Api
 from tests.process import SPENDWATCH, clean_env
 
@@ -149,6 +149,47 @@ def test_users_create_refuses_an_invalid_email(cli, make_app):
     assert user_count(make_app()) == 0
 
 
+def _throttle_for_ten_minutes(app, client, email: str) -> None:
+    """Fail sign-in from the test client's address until it is throttled, and make the wait outlast the test."""
+    for _ in range(5):
+        client.post("/api/auth/login", json={"email": email, "password": "a forgotten guess"})
+    with app.extensions["spendwatch"].db.session() as session:
+        session.execute(update(LoginThrottle).values(blocked_until=utcnow() + dt.timedelta(minutes=10)))
+        session.commit()
+    assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 429
+
+
+def test_users_set_password_recovers_a_sole_admin_and_ends_their_sessions(cli, app, client, owner):
+    # The sole admin forgot the password, and someone has been guessing it from their address meanwhile.
+    _throttle_for_ten_minutes(app, client, "owner@example.com")
+    result = cli("users", "set-password", "Owner@Example.com", stdin="a recovered passphrase\n")  # stdin: no tty
+    assert result.returncode == 0, result.stderr
+    assert "owner@example.com" in result.stdout and "a recovered passphrase" not in result.stdout + result.stderr
+
+    old_refresh = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {owner['refresh_token']}"})
+    assert old_refresh.status_code == 401 and old_refresh.get_json()["error"]["code"] == "session_revoked"
+    assert client.post("/api/auth/login", json={"email": "owner@example.com", "password": PASSWORD}).status_code == 401
+    # Signed in at once, from the very address that was throttled: set-password clears the throttling too.
+    assert Api(client).login("owner@example.com", "a recovered passphrase")["user"]["is_admin"] is True
+
+
+def test_users_set_password_applies_the_api_rules(cli, owner):
+    short = cli("users", "set-password", "owner@example.com", "--password-stdin", stdin="short\n")
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    unknown = cli("users", "set-password", "nobody@example.com", "--stdin", stdin="a long enough password\n")
+    assert unknown.returncode != 0 and "no user" in unknown.stderr
+    for result in (short, unknown):
+        assert_no_traceback(result)
+
+
+def test_users_unlock_clears_the_throttling_of_an_email(cli, app, client, owner):
+    _throttle_for_ten_minutes(app, client, "owner@example.com")
+    result = cli("users", "unlock", "OWNER@example.com")
+    assert result.returncode == 0, result.stderr
+    assert "owner@example.com (1 client address(es))" in result.stdout
+    assert client.post("/api/auth/login", json={"email": "owner@example.com", "password": PASSWORD}).status_code == 200
+
+
 # --- jobs -------------------------------------------------------------------------------------------
 
 
@@ -173,7 +214,9 @@ def test_jobs_run_housekeeping_deletes_expired_sessions(cli, app, api, owner):
 
     result = cli("jobs", "run", "housekeeping")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "housekeeping: {'expired_sessions_deleted': 1}"
+    assert result.stdout.strip() == (
+        "housekeeping: {'expired_sessions_deleted': 1, 'stale_login_throttles_deleted': 0, 'spent_signups_deleted': 0}"
+    )
 
     with app.extensions["spendwatch"].db.system_session() as session:
         assert session.scalars(select(AuthSession.id)).all() == [_sid(app, fresh["access_token"])]

@@ -57,6 +57,7 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("/api/openapi.json", "GET"): "the OpenAPI document",
     ("/api/auth/registration", "GET"): "instance-wide sign-up mode, no tenant data",
     ("/api/auth/register", "POST"): "sign-up (no workspace addressed)",
+    ("/api/auth/register/verify", "POST"): "completes an open sign-up from its emailed link (no workspace addressed)",
     ("/api/auth/login", "POST"): "sign-in",
     ("/api/auth/refresh", "POST"): "token refresh of the caller's own session",
     ("/api/auth/logout", "POST"): "ends the caller's own session",

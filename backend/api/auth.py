@@ -1,4 +1,5 @@
-"""/api/auth: sign-up, sign-in, token refresh, sign-out, the current user and password change."""
+"""/api/auth: sign-up (at once, or by email link in open mode), sign-in, token refresh, sign-out, the current user
+and password change."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from backend.api import session_cookie
 from backend.api.context import authenticate, db
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.db import rls_bypass
-from backend.extensions import limiter
+from backend.extensions import get_state, limiter
 from backend.models import User, Workspace
 from backend.schemas.auth import (
     AcceptInviteIn,
@@ -22,10 +23,12 @@ from backend.schemas.auth import (
     RegisterIn,
     RegistrationInfoOut,
     SessionOut,
+    SignupPendingOut,
     TokensOut,
     UserOut,
+    VerifySignupIn,
 )
-from backend.services import auth, instance_settings, workspaces
+from backend.services import auth, instance_settings, login_throttle, signup, workspaces
 
 bp = APIBlueprint("auth", __name__, url_prefix="/api/auth", abp_responses=COMMON_ERRORS, abp_tags=[Tag(name="auth")])
 
@@ -38,9 +41,10 @@ def _refresh_limit() -> str:
     return str(current_app.config["REFRESH_RATE_LIMIT"])
 
 
-# Sign-in style endpoints share one budget per client address; token refresh (every open tab, every
-# 15 minutes) has its own, larger one so an office behind one address is not locked out of refreshing.
-auth_limit = limiter.shared_limit(_auth_limit, scope="auth")
+# Each sign-in style endpoint has its own budget per client address (a moving window, RATELIMIT_STRATEGY in
+# create_app): no limit scope, so flask-limiter keys it by endpoint. Token refresh (every open tab, every
+# 15 minutes) has a larger one so an office behind one address is not locked out of refreshing.
+auth_limit = limiter.limit(_auth_limit)
 refresh_limit = limiter.shared_limit(_refresh_limit, scope="refresh")
 
 
@@ -82,11 +86,23 @@ def registration_info() -> Response:
     )
 
 
-@bp.post("/register", responses={201: SessionOut})
+@bp.post("/register", responses={201: SessionOut, 202: SignupPendingOut})
 @auth_limit
 def register(body: RegisterIn) -> Response:
-    """Create an account and sign in. The first account becomes the instance admin."""
+    """Create an account. The first account (the instance admin) and invitees are signed in at once (201). In
+    open mode, anyone else gets 202 "check your inbox", whether the address is new or taken: a new address is
+    mailed a link that completes the sign-up (POST /api/auth/register/verify), a taken one a note saying so."""
     session = db()
+    if auth.sign_up_mode(session=session, invite_token=body.invite_token) == "verify":
+        signup.request_signup(
+            session=session,
+            settings=get_state(current_app).settings,
+            email=body.email,
+            password=body.password,
+            name=body.name,
+            workspace_name=body.workspace_name,
+        )
+        return json_response(SignupPendingOut(), 202)
     user, _membership = auth.register(
         session=session,
         email=body.email,
@@ -100,12 +116,29 @@ def register(body: RegisterIn) -> Response:
     return _session_out(user, pair, 201)
 
 
+@bp.post("/register/verify", responses={201: SessionOut})
+@auth_limit
+def verify_signup(body: VerifySignupIn) -> Response:
+    """Complete an open-mode sign-up with the token from its email link (once, within 24 hours) and sign in."""
+    session = db()
+    user, _membership = signup.complete_signup(session=session, token=body.token)
+    pair = auth.start_session(session=session, user=user, user_agent=request.user_agent.string)
+    session.commit()
+    return _session_out(user, pair, 201)
+
+
 @bp.post("/login", responses={200: SessionOut})
 @auth_limit
 def login(body: LoginIn) -> Response:
-    """Sign in with email and password; five failures in a row lock the account for 15 minutes."""
+    """Sign in with email and password. Failures are throttled per email and client address: after five, that
+    pair waits 2 s, then 4, 8 … up to an hour (429 with Retry-After); other addresses are not affected."""
     session = db()
-    user = auth.authenticate(session=session, email=body.email, password=body.password)
+    user = auth.authenticate(
+        session=session,
+        email=body.email,
+        password=body.password,
+        client=login_throttle.client_key(request.remote_addr),
+    )
     pair = auth.start_session(session=session, user=user, user_agent=request.user_agent.string)
     session.commit()
     return _session_out(user, pair, 200)

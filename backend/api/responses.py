@@ -20,6 +20,6 @@ def no_content() -> Response:
 
 
 # Errors any route may answer with; documented once on the app so every operation carries them.
-COMMON_ERRORS: ResponseDict = {code: ErrorResponse for code in (400, 401, 403, 404, 409, 413, 415, 422, 423, 429)}
+COMMON_ERRORS: ResponseDict = {code: ErrorResponse for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]

@@ -24,7 +24,17 @@ from backend.models.transactions import (
     TransactionRule,
 )
 from backend.models.usage import DailySpend, SyncRun, UsageRecord
-from backend.models.users import AuthSession, Invite, Membership, RefreshToken, Role, User, Workspace
+from backend.models.users import (
+    AuthSession,
+    Invite,
+    LoginThrottle,
+    Membership,
+    PendingSignup,
+    RefreshToken,
+    Role,
+    User,
+    Workspace,
+)
 
 __all__ = [
     "AlertEvent",
@@ -43,8 +53,10 @@ __all__ = [
     "ImportFormat",
     "InstanceSettings",
     "Invite",
+    "LoginThrottle",
     "Membership",
     "Notification",
+    "PendingSignup",
     "PriceOverride",
     "ProviderAccount",
     "RefreshToken",

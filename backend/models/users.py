@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db import Base, UTCDateTime
+from backend.db import Base, UTCDateTime, utcnow
 from backend.models.base import IdMixin, TenantMixin, TimestampMixin
 
 
@@ -34,8 +34,6 @@ class User(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -101,3 +99,34 @@ class Invite(IdMixin, TenantMixin, TimestampMixin, Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(IdMixin, Base):
+    """Failed sign-ins of one email from one client address (IPv6: its /64), and how long that pair must wait.
+
+    Keyed on the email as typed (normalized), whether or not an account has it: unknown and known emails are
+    throttled alike, so the throttle reveals nothing. The same email from another address has its own row."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("email", "client"),)
+
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    client: Mapped[str] = mapped_column(String(64), nullable=False)
+    failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True, nullable=False)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PendingSignup(IdMixin, Base):
+    """An open-mode sign-up waiting for its email link; only the SHA-256 of the link's token is stored."""
+
+    __tablename__ = "pending_signups"
+
+    email: Mapped[str] = mapped_column(String(320), index=True, nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    workspace_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True, nullable=False)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

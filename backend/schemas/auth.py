@@ -18,6 +18,17 @@ class RegisterIn(RequestModel):
     invite_token: str | None = Field(None, max_length=200)
 
 
+class VerifySignupIn(RequestModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class SignupPendingOut(BaseModel):
+    status: Literal["check_inbox"] = "check_inbox"
+    message: str = (
+        "Check your inbox: we sent a message to this address. Open its link within 24 hours to finish signing up."
+    )
+
+
 class LoginIn(RequestModel):
     email: Email
     password: Password

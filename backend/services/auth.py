@@ -1,4 +1,4 @@
-"""Sign-up, sign-in with lockout, token issue and rotation with reuse detection, sign-out, password change."""
+"""Sign-up, sign-in with throttling, token issue and rotation with reuse detection, sign-out, password change."""
 
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.db import utcnow
-from backend.errors import Conflict, Forbidden, Invalid, Locked, Unauthorized
+from backend.errors import Conflict, Forbidden, Invalid, TooManyAttempts, Unauthorized
 from backend.models import AuthSession, Membership, RefreshToken, User
-from backend.services import instance_settings, workspaces
+from backend.services import instance_settings, login_throttle, workspaces
 from backend.services.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 
 ACCESS_TTL = dt.timedelta(minutes=15)
 REFRESH_TTL = dt.timedelta(days=7)
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -57,18 +55,38 @@ def find_user(*, session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == normalize_email(email))).first()
 
 
-def create_user(*, session: Session, email: str, password: str, name: str = "", is_admin: bool = False) -> User:
-    """Create a user (no workspace); fails with 409 when the email is taken."""
-    email = normalize_email(email)
+def check_new_account(*, email: str, password: str) -> None:
+    """Reject a malformed (normalized) EMAIL or a weak password: checks of the input alone, no lookup."""
     if not re.fullmatch(EMAIL_PATTERN, email) or len(email) > 320:
         raise Invalid(f"{email!r} is not an email address.", code="invalid_email")
     check_password_strength(password, email=email)
+
+
+def create_user(*, session: Session, email: str, password: str, name: str = "", is_admin: bool = False) -> User:
+    """Create a user (no workspace); fails with 409 when the email is taken."""
+    email = normalize_email(email)
+    check_new_account(email=email, password=password)
     if find_user(session=session, email=email) is not None:
         raise Conflict("An account with this email already exists.", code="email_taken")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), is_admin=is_admin)
     session.add(user)
     session.flush()
     return user
+
+
+def sign_up_mode(*, session: Session, invite_token: str | None) -> str:
+    """How a sign-up proceeds: 'first' (bootstrap admin), 'invite' (the token proves the address), 'verify'
+    (open mode: the address is proven by a mailed link first); refuses when the mode does not allow it."""
+    if user_count(session=session) == 0:
+        return "first"
+    mode = instance_settings.get_config(session=session).registration_mode
+    if mode == "closed":
+        raise Forbidden("Sign-up is closed on this instance; ask an administrator.", code="registration_closed")
+    if invite_token:
+        return "invite"
+    if mode == "invite":
+        raise Forbidden("Sign-up on this instance needs an invitation.", code="invite_required")
+    return "verify"
 
 
 def register(
@@ -80,51 +98,69 @@ def register(
     workspace_name: str | None = None,
     invite_token: str | None = None,
 ) -> tuple[User, Membership]:
-    """Sign up. The first user becomes instance admin and owner of a new workspace; later sign-ups
-    follow the registration mode: open (own workspace, or join by invite), invite (token required), closed."""
-    first = user_count(session=session) == 0
-    mode = instance_settings.get_config(session=session).registration_mode
-    invite = None
-    if not first:
-        if mode == "closed":
-            raise Forbidden("Sign-up is closed on this instance; ask an administrator.", code="registration_closed")
-        if invite_token:
-            invite = workspaces.find_open_invite(session=session, token=invite_token)
-        elif mode == "invite":
-            raise Forbidden("Sign-up on this instance needs an invitation.", code="invite_required")
-    user = create_user(session=session, email=email, password=password, name=name, is_admin=first)
-    if invite is not None:
+    """Sign up at once: the first user (instance admin, owner of a new workspace) or an invitee. Open-mode
+    sign-ups without an invitation go through backend.services.signup (a mailed link) instead."""
+    how = sign_up_mode(session=session, invite_token=invite_token)
+    if how == "verify":
+        raise Invalid("Open sign-up is confirmed by email; use the sign-up request.", code="verification_required")
+    if how == "invite":
+        invite = workspaces.find_open_invite(session=session, token=invite_token or "")
+        # Before the email is looked up: with someone else's invitation, "taken" would answer for any address.
+        if invite.email != normalize_email(email):
+            raise Forbidden("This invitation was sent to another email address.", code="invite_email_mismatch")
+        user = create_user(session=session, email=email, password=password, name=name)
         return user, workspaces.accept_invite(session=session, invite=invite, user=user)
+    user = create_user(session=session, email=email, password=password, name=name, is_admin=True)
     default_name = f"{name.strip() or user.email.split('@')[0]}'s workspace"
     return user, workspaces.create_workspace(session=session, owner=user, name=workspace_name or default_name)
 
 
-def authenticate(*, session: Session, email: str, password: str) -> User:
-    """Check credentials; five failures in a row lock the user for fifteen minutes."""
-    now = utcnow()
+def _wrong_credentials(status: login_throttle.Status) -> Unauthorized:
+    message = "Wrong email or password."
+    if status.attempts_left == 0:
+        message += f" Sign-in with this email from your address now waits {status.retry_after} seconds."
+    elif status.attempts_left <= 2:
+        message += f" {status.attempts_left} attempt(s) left before sign-in from your address is slowed down."
+    details = {"attempts_left": status.attempts_left, "retry_after": status.retry_after}
+    return Unauthorized(message, code="invalid_credentials", details=details)
+
+
+def _throttled(retry_after: int) -> TooManyAttempts:
+    return TooManyAttempts(
+        f"Too many failed sign-ins with this email from your address: wait {retry_after} seconds and try again.",
+        details={"attempts_left": 0, "retry_after": retry_after},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def authenticate(*, session: Session, email: str, password: str, client: str) -> User:
+    """Check credentials, throttled per (email, client address); unknown, wrong and throttled emails get the same
+    answers as known ones (the throttle is keyed on the email as typed, and an unknown email still runs argon2)."""
+    email = normalize_email(email)
+    status = login_throttle.check(session=session, email=email, client=client)
+    if status.retry_after:
+        raise _throttled(status.retry_after)  # no password check: nothing to learn while waiting
     user = find_user(session=session, email=email)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)  # same work as a real check while locked
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise Locked(
-            f"Too many failed sign-ins: this account is locked for about {minutes} more minute(s).",
-            code="account_locked",
-        )
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = verify_password(user.password_hash if user else None, password)  # the dummy hash when unknown
     if user is None or not ok or not user.is_active:
-        if user is not None and not ok:
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
-            session.commit()  # the failure count must survive this request's error response
-        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+        status = login_throttle.record_failure(session=session, email=email, client=client)
+        session.commit()  # the failure count must survive this request's error response
+        raise _wrong_credentials(status)
+    login_throttle.clear(session=session, email=email, client=client)
+    user.last_login_at = utcnow()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def set_password(*, session: Session, user: User, new: str, keep_session_id: str | None = None) -> None:
+    """Set USER's password (strength-checked) and sign out every session but KEEP_SESSION_ID."""
+    check_password_strength(new, email=user.email)
+    user.password_hash = hash_password(new)
+    others = session.scalars(
+        select(AuthSession.id).where(AuthSession.user_id == user.id, AuthSession.id != (keep_session_id or ""))
+    ).all()
+    _revoke(session, list(others), "password_changed")
 
 
 def _issue(session: Session, user_id: int, session_id: str) -> TokenPair:
@@ -199,12 +235,7 @@ def change_password(*, session: Session, user: User, current: str, new: str, kee
     """Change USER's password and sign out every other session."""
     if not verify_password(user.password_hash, current):
         raise Forbidden("The current password is wrong.", code="wrong_password")
-    check_password_strength(new, email=user.email)
-    user.password_hash = hash_password(new)
-    others = session.scalars(
-        select(AuthSession.id).where(AuthSession.user_id == user.id, AuthSession.id != keep_session_id)
-    ).all()
-    _revoke(session, list(others), "password_changed")
+    set_password(session=session, user=user, new=new, keep_session_id=keep_session_id)
 
 
 def purge_expired(*, session: Session) -> int:

@@ -7,6 +7,7 @@ import Dashboard from "./pages/Dashboard";
 import { InvitePage } from "./pages/InvitePage";
 import { NotFound } from "./pages/NotFound";
 import { SignInPage } from "./pages/SignInPage";
+import { VerifyEmailPage } from "./pages/VerifyEmailPage";
 
 // The other pages behind sign-in are loaded on demand. The dashboard, where most visits land, is in the entry
 // bundle: loaded lazily, its Suspense boundary held the page back up to 300 ms after its code had arrived.
@@ -89,6 +90,7 @@ export function App() {
     <Routes>
       <Route path="/signin" element={<SignInPage />} />
       <Route path="/invite/:token" element={<InvitePage />} />
+      <Route path="/verify-email" element={<VerifyEmailPage />} />
       <Route
         element={
           <RequireAuth>

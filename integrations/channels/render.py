@@ -21,6 +21,8 @@ EVENT_TYPES = (
     "account.sync_failing",
     "account.recovered",
     "test",
+    "signup.verify",  # account mails (backend/services/signup.py), sent through the same email channel
+    "signup.taken",
 )
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 

@@ -46,6 +46,7 @@ import type {
   ProviderKind,
   RegistrationInfo,
   Session,
+  SignupPending,
   Summary,
   SyncRequested,
   SyncRun,
@@ -84,7 +85,11 @@ export function makeEndpoints(c: ApiClient) {
   return {
     auth: {
       registration: () => c.request<RegistrationInfo>("GET", "/api/auth/registration", { auth: false }),
-      register: (body: RegisterBody) => c.request<Session>("POST", "/api/auth/register", { body, auth: false }),
+      /** The first user and invitees get a session at once; open-mode sign-ups a "check your inbox" (202). */
+      register: (body: RegisterBody) => c.request<Session | SignupPending>("POST", "/api/auth/register", { body, auth: false }),
+      /** Complete an open-mode sign-up with the token from its email link, and sign in. */
+      verifySignup: (token: string) =>
+        c.request<Session>("POST", "/api/auth/register/verify", { body: { token }, auth: false }),
       login: (body: { email: string; password: string }) =>
         c.request<Session>("POST", "/api/auth/login", { body, auth: false }),
       /** End the session on the server; BEARER: its access token, when the client has already forgotten it. */

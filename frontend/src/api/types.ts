@@ -34,6 +34,12 @@ export interface Tokens {
   expires_in: number;
 }
 
+/** An open-mode sign-up (202): the same answer whether or not the address is taken; the mail says which. */
+export interface SignupPending {
+  status: "check_inbox";
+  message: string;
+}
+
 export interface RegistrationInfo {
   mode: RegistrationMode;
   first_user: boolean;

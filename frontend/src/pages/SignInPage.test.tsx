@@ -82,4 +82,24 @@ describe("SignInPage", () => {
     expect(await screen.findByText("Usage page")).toBeInTheDocument();
     expect(client.accessToken).toBe("a");
   });
+
+  it("shows “check your inbox” after an open sign-up, without signing in", async () => {
+    const { calls } = mockFetch({
+      "GET /api/auth/registration": () => ({ mode: "open", first_user: false }),
+      "POST /api/auth/register": () =>
+        jsonResponse(202, { status: "check_inbox", message: "Check your inbox: we sent a message to this address." }),
+    });
+    const user = userEvent.setup();
+    renderSignIn();
+    const signUp = await screen.findByRole("region", { name: "Create an account" });
+    await user.type(signUp.querySelector("input[name=email]")!, "ada@example.com");
+    await user.type(signUp.querySelector("input[name=password]")!, "a long enough password");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+
+    expect(await screen.findByRole("heading", { name: "Check your inbox" })).toBeInTheDocument();
+    expect(screen.getByText(/we sent a message to this address/)).toBeInTheDocument();
+    expect(screen.getByText("ada@example.com")).toBeInTheDocument();
+    expect(client.accessToken).toBeNull();
+    expect(calls).toEqual(["GET /api/auth/registration", "POST /api/auth/register"]);
+  });
 });

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/endpoints";
-import type { RegistrationInfo, Session } from "../api/types";
+import type { RegistrationInfo, Session, SignupPending } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { focusFirstError, FormError, TextField } from "../components/Field";
 import { Loading, Notice } from "../components/Notice";
@@ -86,6 +86,7 @@ export function RegisterForm({
   const [values, setValues] = useState({ email: inviteEmail ?? "", name: "", password: "", workspace_name: "" });
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [pending, setPending] = useState<SignupPending | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const set = (key: keyof typeof values) => (e: { target: { value: string } }) =>
     setValues((v) => ({ ...v, [key]: e.target.value }));
@@ -95,20 +96,39 @@ export function RegisterForm({
     setError(null);
     setBusy(true);
     try {
-      const session = await api.auth.register({
+      const result = await api.auth.register({
         email: values.email.trim(),
         password: values.password,
         ...(values.name.trim() ? { name: values.name.trim() } : {}),
         ...(!invite && values.workspace_name.trim() ? { workspace_name: values.workspace_name.trim() } : {}),
         ...(invite ? { invite_token: invite } : {}),
       });
-      onSignedIn(session);
+      if ("status" in result) {
+        // Open sign-up: the account exists only once the emailed link is opened (/verify-email).
+        setPending(result);
+        setBusy(false);
+        return;
+      }
+      onSignedIn(result);
     } catch (err) {
       setError(err);
       setBusy(false);
       focusFirstError(formRef.current);
     }
   };
+
+  if (pending) {
+    return (
+      <section className="card" aria-labelledby="register-h">
+        <h2 id="register-h">Check your inbox</h2>
+        <Notice kind="success">{pending.message}</Notice>
+        <p>
+          We sent a message to <strong>{values.email.trim()}</strong>. Nothing arrived? Look in the spam folder, or sign
+          up again in a few minutes.
+        </p>
+      </section>
+    );
+  }
 
   return (
     <section className="card" aria-labelledby="register-h">
