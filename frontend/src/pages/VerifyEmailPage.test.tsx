@@ -22,7 +22,6 @@ function renderAt(entry: string) {
 
 const SESSION = {
   access_token: "a",
-  refresh_token: "r",
   expires_in: 900,
   user: { id: 2, email: "ada@example.com", name: "Ada", is_admin: false, created_at: "2026-01-01T00:00:00Z" },
   workspaces: [{ workspace_id: 2, workspace_name: "Ada's", role: "owner" }],
