@@ -166,7 +166,7 @@ def test_users_set_password_recovers_a_sole_admin_and_ends_their_sessions(cli, a
     assert result.returncode == 0, result.stderr
     assert "owner@example.com" in result.stdout and "a recovered passphrase" not in result.stdout + result.stderr
 
-    old_refresh = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {owner['refresh_token']}"})
+    old_refresh = Api(client).refresh()  # the refresh cookie the sign-up left in this client's jar
     assert old_refresh.status_code == 401 and old_refresh.get_json()["error"]["code"] == "session_revoked"
     assert client.post("/api/auth/login", json={"email": "owner@example.com", "password": PASSWORD}).status_code == 401
     # Signed in at once, from the very address that was throttled: set-password clears the throttling too.
