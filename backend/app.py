@@ -10,7 +10,7 @@ from flask_cors import CORS
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from backend import web
+from backend import limits, web
 from backend.api import register_api
 from backend.api.context import close_db, db
 from backend.api.responses import COMMON_ERRORS
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             expose_headers=["Retry-After"],
         )
     register_api(app)
+    limits.init_app(app, json_bytes=settings.max_json_bytes, upload_bytes=settings.max_request_bytes)
     app.add_url_rule("/api/openapi.json", "openapi_json", lambda: app.api_doc)
     app.extensions[STATE_KEY].metrics = init_metrics(app)
     web.init_app(app)
