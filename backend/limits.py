@@ -42,7 +42,7 @@ def json_too_deep(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
             raw = data.decode(json.detect_encoding(data), "surrogatepass").encode("utf-8", "surrogatepass")
         except UnicodeDecodeError:
             return False  # json.loads fails on the same decoding, before it could recurse
-    # Every step runs in C, so a 1 MiB body of brackets costs milliseconds. In UTF-8 no byte of a multi-byte
+    # Every step runs in C: a crafted 1 MiB body costs about a tenth of a second. In UTF-8 no byte of a multi-byte
     # character is ASCII, so the bytes below are the JSON's own. Escapes go first (\\ before \", as a parser reads
     # them from the left); then every other piece between quotes is outside the strings.
     raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
