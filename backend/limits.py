@@ -8,7 +8,8 @@ import logging
 from itertools import accumulate
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 from backend.errors import ApiError
 
@@ -68,6 +69,25 @@ def nesting_depth(value: Any, *, stop_after: int = MAX_JSON_DEPTH) -> int:
     return deepest
 
 
+def _too_deep() -> NestedTooDeep:
+    return NestedTooDeep(
+        f"The JSON nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects.", details={"limit": MAX_JSON_DEPTH}
+    )
+
+
+class LimitedRequest(Request):
+    """A request whose form fields are checked for JSON nesting as soon as the form is read."""
+
+    def _load_form_data(self) -> None:
+        # flask-openapi3 runs json.loads on every form field (the import's `mapping`), with the standard library:
+        # each one is JSON text. Checked here, when the route reads its form (after its sign-in check), rather than
+        # in before_request, so an anonymous upload is refused before it is parsed at all.
+        super()._load_form_data()
+        if any(json_too_deep(value) for _, value in self.form.items(multi=True)):
+            self.__dict__["form"] = ImmutableMultiDict()  # nothing deep stays for a later reader
+            raise _too_deep()
+
+
 def upload_endpoints(app: Flask) -> frozenset[str]:
     """Endpoints whose view takes a multipart `form` (flask-openapi3): the statement and CSV uploads."""
     return frozenset(
@@ -82,6 +102,7 @@ def _size(limit: int) -> str:
 def init_app(app: Flask, *, json_bytes: int, upload_bytes: int) -> None:
     """Check every request's body size and nesting before a view (or flask-openapi3 for it) parses the body."""
     # Called after the routes are registered: the upload endpoints are found among them.
+    app.request_class = LimitedRequest
     uploads = upload_endpoints(app)
     json_bytes = min(json_bytes, upload_bytes)
 
@@ -95,15 +116,6 @@ def init_app(app: Flask, *, json_bytes: int, upload_bytes: int) -> None:
             raise PayloadTooLarge(
                 f"The request body is larger than {_size(limit)}, the limit for {kind}.", details={"limit": limit}
             )
-        if request.is_json:
-            texts: list[bytes | str] = [request.get_data(cache=True)]  # cached: get_json later reads the same bytes
-        elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            # flask-openapi3 runs json.loads on every form field (the import's `mapping`), so each is JSON text.
-            texts = [value for _, value in request.form.items(multi=True)]
-        else:
-            return
-        if any(json_too_deep(text) for text in texts):
-            raise NestedTooDeep(
-                f"The JSON nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects.",
-                details={"limit": MAX_JSON_DEPTH},
-            )
+        # Cached: get_json later parses these same bytes. (Form fields: LimitedRequest.)
+        if request.is_json and json_too_deep(request.get_data(cache=True)):
+            raise _too_deep()

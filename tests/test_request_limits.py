@@ -104,6 +104,9 @@ def test_a_deep_form_field_is_refused_before_it_is_decoded(app: Any, api: Api, t
         }
         response = api.call("POST", "/api/imports", token, data=fields, content_type="multipart/form-data")
         error(response, 422, "nesting_too_deep")
+    # The form is read when the route reads it, after the sign-in check: an anonymous upload is not parsed at all.
+    fields = {"file": (io.BytesIO(b"x"), "x.csv"), "bank_account_id": str(bank), "mapping": "[" * 5000}
+    error(api.client.post("/api/imports", data=fields, content_type="multipart/form-data"), 401)
 
 
 def test_json_bodies_and_uploads_have_their_own_size_limits(make_app: Any) -> None:
