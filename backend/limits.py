@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import logging
 from itertools import accumulate
 from typing import Any
 
@@ -12,8 +11,6 @@ from flask import Flask, Request, request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from backend.errors import ApiError
-
-log = logging.getLogger(__name__)
 
 # Deeper than any real request (a category rule's conditions nest a few levels), far below the ~1,000 frames at
 # which the json and pydantic recursion gives up with a 500, and the ~250 at which a stored value can't be sent back.
