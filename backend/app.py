@@ -11,7 +11,7 @@ from flask_cors import CORS
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from backend import security_headers, web
+from backend import limits, security_headers, web
 from backend.api import register_api, session_cookie
 from backend.api.context import close_db, db
 from backend.api.responses import COMMON_ERRORS
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             expose_headers=["Retry-After"],
         )
     register_api(app)
+    limits.init_app(app, json_bytes=settings.max_json_bytes, upload_bytes=settings.max_request_bytes)
     app.add_url_rule("/api/openapi.json", "openapi_json", lambda: app.api_doc)
     _init_docs(app)
     app.extensions[STATE_KEY].metrics = init_metrics(app)

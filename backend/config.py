@@ -82,7 +82,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: tuple[str, ...] = ()
-    max_request_bytes: int = 10 * 1024 * 1024
+    max_request_bytes: int = 10 * 1024 * 1024  # uploads (statement and CSV files), and the cap of every request
+    max_json_bytes: int = 1024 * 1024  # every other request body (JSON)
     ratelimit_storage_uri: str = "memory://"
     auth_rate_limit: str = "10 per minute"
     refresh_rate_limit: str = "60 per minute"
@@ -265,6 +266,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=port,
         cors_origins=tuple(o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()),
         max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024),
+        max_json_bytes=_int(env, "MAX_JSON_BYTES", 1024 * 1024, minimum=1024),
         ratelimit_storage_uri=ratelimit_storage,
         auth_rate_limit=(env.get("AUTH_RATE_LIMIT") or "").strip() or "10 per minute",
         refresh_rate_limit=(env.get("REFRESH_RATE_LIMIT") or "").strip() or "60 per minute",

@@ -26,6 +26,7 @@ _OURS = (
     "SPENDWATCH_",
     "FLASK_",
     "MAX_REQUEST_BYTES",
+    "MAX_JSON_BYTES",
     "RATELIMIT_",
     "AUTH_RATE_LIMIT",
     "REFRESH_RATE_LIMIT",

@@ -302,6 +302,15 @@ def test_bad_integer_settings_are_rejected(tmp_path):
         )
 
 
+def test_body_limits(tmp_path):
+    base = {"SECRET_KEY": SECRET, "ENCRYPTION_KEYS": key(), "SPENDWATCH_DATA_DIR": str(tmp_path)}
+    defaults = load_settings(base)
+    assert (defaults.max_json_bytes, defaults.max_request_bytes) == (1024 * 1024, 10 * 1024 * 1024)
+    assert load_settings({**base, "MAX_JSON_BYTES": "65536"}).max_json_bytes == 65536
+    with pytest.raises(ConfigError, match="MAX_JSON_BYTES must be at least 1024"):
+        load_settings({**base, "MAX_JSON_BYTES": "10"})
+
+
 def test_cors_origins_and_base_url(tmp_path):
     settings = load_settings(
         {

@@ -3,11 +3,14 @@
 Every operation of /api/openapi.json is called with generated (valid and invalid) input, as a signed-up
 owner whose workspace has a demo account and a pending invitation, so the small ids Hypothesis favours
 (1, 2, ...) hit real rows. No answer may be a 5xx, use an undocumented status code or content type, or
-have a body that does not match the documented schema.
+have a body that does not match the documented schema. Then every write operation of the document gets
+the bodies generation does not reach: nested thousands deep, and larger than the limit.
 """
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from backend.limits import MAX_JSON_DEPTH
 from tests.conftest import Api
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -135,3 +139,65 @@ def test_fuzz_identity_has_real_rows_at_small_ids(tenant: Tenant) -> None:
     me = tenant.api.call("GET", "/api/auth/me", tenant.access_token)
     assert me.status_code == 200
     assert me.get_json()["user"]["email"] == OWNER_EMAIL
+
+
+# Nesting the json module handles (50), that broke serialization (500) and that broke the parser (5,000).
+DEEP = [
+    opener * depth + "1" + closer * depth
+    for depth in (50, 500, 5000)
+    for opener, closer in (("[", "]"), ('{"a":', "}"))
+]
+
+
+def _write_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every POST, PUT and PATCH operation: (method, path with each id set to 1, its multipart form or {})."""
+    operations = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            if method in ("post", "put", "patch"):
+                content = operation.get("requestBody", {}).get("content", {})
+                ref = content.get("multipart/form-data", {}).get("schema", {}).get("$ref", "")
+                form = document["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else {}
+                operations.append((method.upper(), re.sub(r"\{[^}]+\}", "1", path), form))
+    return operations
+
+
+def _form(form: dict[str, Any], text: str, file: bytes = b"date,amount\n") -> dict[str, Any]:
+    """A multipart body for FORM: a small file in each file field, TEXT in every other field."""
+    return {
+        name: (io.BytesIO(file), "x.csv") if field.get("format") == "binary" else text
+        for name, field in form["properties"].items()
+    }
+
+
+def test_every_write_route_refuses_deep_and_oversized_bodies(app: Any, tenant: Tenant) -> None:
+    """Deep bodies were a 500 with a traceback on every POST/PATCH route; now every one is refused before parsing."""
+    operations = _write_operations(app.api_doc)
+    assert len(operations) >= 50 and sum(bool(form) for _, _, form in operations) == 2
+    assert MAX_JSON_DEPTH < 50  # the shallowest body of DEEP is over the limit
+    settings = app.extensions["spendwatch"].settings
+    headers = tenant.bearer(tenant.access_token)
+    # The manual-entries upload reads its form only for a manual account (it answers 409 for the demo one).
+    manual = {"kind": "manual", "name": "Manual", "credentials": {}, "config": {"vendor": "groq"}}
+    manual_id = tenant.api.call("POST", "/api/accounts", tenant.access_token, json=manual).get_json()["id"]
+    for method, path, form in operations:
+        if form:
+            path = path.replace("/api/accounts/1/", f"/api/accounts/{manual_id}/")
+        for text in DEEP:
+            kwargs = {"data": _form(form, text)} if form else {"data": text, "content_type": "application/json"}
+            response = tenant.api.client.open(path, method=method, headers=headers, **kwargs)
+            assert response.status_code == 422, (method, path, text[:10], response.get_data(as_text=True))
+            assert response.get_json()["error"]["code"] == "nesting_too_deep", (method, path)
+        if form:
+            big = _form(form, "1", file=b"x" * settings.max_request_bytes)
+            response = tenant.api.client.open(path, method=method, headers=headers, data=big)
+        else:
+            big_json = '{"name": "' + "x" * settings.max_json_bytes + '"}'
+            response = tenant.api.client.open(
+                path, method=method, headers=headers, data=big_json, content_type="application/json"
+            )
+        assert response.status_code == 413, (method, path, response.get_data(as_text=True))
+        assert response.get_json()["error"]["code"] == "payload_too_large"
+    # None of it was stored or ended the session: the owner still reads the demo and the manual account only.
+    accounts = tenant.api.call("GET", "/api/accounts", tenant.access_token)
+    assert accounts.status_code == 200 and len(accounts.get_json()["items"]) == 2

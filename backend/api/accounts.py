@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import current_actor, db, tenant_guard, user_guard
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.extensions import get_state
+from backend.limits import MAX_JSON_DEPTH, nesting_depth
 from backend.models import ProviderAccount
 from backend.schemas.accounts import (
     AccountIn,
@@ -27,6 +31,8 @@ from backend.schemas.accounts import (
 from backend.services import accounts, instance_settings, sync
 from integrations.providers import PROVIDERS
 from integrations.providers.base import ProviderCategory
+
+log = logging.getLogger(__name__)
 
 bp = APIBlueprint(
     "accounts",
@@ -49,6 +55,17 @@ providers_bp = APIBlueprint(
 providers_bp.before_request(user_guard)
 
 
+def _shown_config(account: ProviderAccount) -> dict[str, Any]:
+    """The stored config, or {} when it nests deeper than a request may (a row stored before the limit)."""
+    # Serializing such a config fails, and one such row made the whole account list answer 500; saving a new
+    # config replaces it.
+    config = account.config or {}
+    if nesting_depth(config) > MAX_JSON_DEPTH:
+        log.warning("account %s: config nests deeper than %s levels; shown as {}", account.id, MAX_JSON_DEPTH)
+        return {}
+    return config
+
+
 def account_out(account: ProviderAccount, default_interval: int) -> AccountOut:
     return AccountOut(
         id=account.id,
@@ -56,7 +73,7 @@ def account_out(account: ProviderAccount, default_interval: int) -> AccountOut:
         kind=account.kind,
         name=account.name,
         credentials=accounts.masked_credentials(account),
-        config=account.config or {},
+        config=_shown_config(account),
         enabled=account.enabled,
         sync_interval_minutes=account.sync_interval_minutes or default_interval,
         status=account.status,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +10,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import current_actor, db, tenant_guard
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
+from backend.csv_safe import csv_chunks
 from backend.models import BankAccount, Transaction
 from backend.schemas import transactions as schemas
 from backend.services import bank_accounts, money_analytics, transactions
@@ -223,19 +222,6 @@ def create_transaction(body: schemas.TransactionIn) -> Response:
     return json_response(_detail(row), 201)
 
 
-def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=transactions.EXPORT_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row)
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 @bp.get("/transactions/export", responses={200: {"content": {"text/csv": {}}}})
 def export_transactions(query: schemas.ExportQuery) -> Response:
     """Every matching transaction as CSV (the list's filters and sort), streamed."""
@@ -243,7 +229,7 @@ def export_transactions(query: schemas.ExportQuery) -> Response:
     rows = transactions.export_rows(
         session=session, workspace_id=current_actor().workspace_id, filters=_filters(query), sort=query.sort
     )
-    body = _csv_lines(rows)
+    body = csv_chunks(rows, transactions.EXPORT_COLUMNS)
 
     def stream() -> Iterator[str]:
         try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +11,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import current_actor, db, tenant_guard
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response
+from backend.csv_safe import csv_chunks
 from backend.schemas.usage import (
     ExportQuery,
     RecordOut,
@@ -83,19 +82,6 @@ def records(query: RecordsQuery) -> Response:
     return json_response(RecordPage(items=items, next_cursor=next_cursor))
 
 
-def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=usage.EXPORT_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 def _json_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     for row in rows:
         yield json.dumps({k: (str(v) if v is not None and not isinstance(v, int | str) else v) for k, v in row.items()})
@@ -112,7 +98,7 @@ def export(query: ExportQuery) -> Response:
     )
     name = f"spendwatch-usage-{query.from_}-{query.to}"
     if query.format == "csv":
-        body, mimetype, name = _csv_lines(rows), "text/csv", name + ".csv"
+        body, mimetype, name = csv_chunks(rows, usage.EXPORT_COLUMNS), "text/csv", name + ".csv"
     else:
         body, mimetype, name = _json_lines(rows), "application/x-ndjson", name + ".jsonl"
 

