@@ -5,6 +5,7 @@ workspace, and links built by the worker pointing at the wrong host."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from tests.fakes.smtp import FakeSmtp
 from tests.fakes.webhooks import WebhookReceiver
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+SHA256 = {"digest_method": hashlib.sha256}  # as the mute tokens are signed
 AS_JSON = {"Accept": "application/json"}
 AS_BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -217,7 +219,7 @@ def test_expired_and_undated_tokens_are_refused(api: Api, world: dict[str, Any])
     refused = [
         mute_token(rule, SECRET, issued_at=now - dt.timedelta(days=31)),  # expired
         mute_token(rule, SECRET, issued_at=now + dt.timedelta(days=1)),  # from the future
-        URLSafeSerializer(SECRET, salt=MUTE_SALT).dumps(claims),  # no time at all
+        URLSafeSerializer(SECRET, salt=MUTE_SALT, signer_kwargs=SHA256).dumps(claims),  # no time at all
         URLSafeSerializer(SECRET, salt="spendwatch.alert-rule.mute").dumps({"rule": rule.id}),  # the old format
     ]
     for token in refused:

@@ -16,7 +16,7 @@ from backend.api.responses import COMMON_ERRORS, json_response
 from backend.errors import error_response
 from backend.extensions import get_state
 from backend.models import AlertRule
-from backend.schemas.budgets import BudgetPath, MuteOut, MuteQuery
+from backend.schemas.budgets import BudgetPath, MuteOut, MuteQuery, MuteRefused
 from backend.services import mute_links
 from backend.services.alert_links import mute_path, read_mute_token
 from backend.services.instance_settings import public_url
@@ -89,7 +89,7 @@ def _set(rule_id: int, token: str, *, muted: bool) -> Response:
     return _answer(rule, token, done=True)
 
 
-@bp.get("/alert-rules/<int:rule_id>/mute", responses={200: MuteOut})
+@bp.get("/alert-rules/<int:rule_id>/mute", responses={200: MuteOut, 403: MuteRefused})
 def confirm_mute(path: BudgetPath, query: MuteQuery) -> Response:
     """The signed mute link of alert messages: shows the rule and a Mute button; changes nothing (scanners open
     links). JSON clients get the rule's current state. 403 `bad_token` for a link that is invalid, expired or
@@ -98,13 +98,13 @@ def confirm_mute(path: BudgetPath, query: MuteQuery) -> Response:
     return _refused() if rule is None else _answer(rule, query.token, done=False)
 
 
-@bp.post("/alert-rules/<int:rule_id>/mute", responses={200: MuteOut})
+@bp.post("/alert-rules/<int:rule_id>/mute", responses={200: MuteOut, 403: MuteRefused})
 def mute_rule(path: BudgetPath, query: MuteQuery) -> Response:
     """Mute the rule of a signed mute link (the confirmation page's button, and RFC 8058 one-click unsubscribe)."""
     return _set(path.rule_id, query.token, muted=True)
 
 
-@bp.post("/alert-rules/<int:rule_id>/unmute", responses={200: MuteOut})
+@bp.post("/alert-rules/<int:rule_id>/unmute", responses={200: MuteOut, 403: MuteRefused})
 def unmute_rule(path: BudgetPath, query: MuteQuery) -> Response:
     """Undo a mute with the same signed link (the result page's Unmute button)."""
     return _set(path.rule_id, query.token, muted=False)

@@ -6,6 +6,7 @@ Evaluators import these from here rather than from backend.services.alerting, wh
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -54,7 +55,9 @@ def _serializer(secret_key: str, issued_at: dt.datetime | None = None) -> URLSaf
                 return stamp
 
         signer = _IssuedAt
-    return URLSafeTimedSerializer(secret_key, salt=MUTE_SALT, signer=signer)
+    return URLSafeTimedSerializer(
+        secret_key, salt=MUTE_SALT, signer=signer, signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def mute_token(rule: LinkedRule, secret_key: str, *, issued_at: dt.datetime | None = None) -> str:
