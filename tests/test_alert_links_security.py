@@ -28,6 +28,7 @@ from tests.fakes.webhooks import WebhookReceiver
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 SHA256 = {"digest_method": hashlib.sha256}  # as the mute tokens are signed
 AS_JSON = {"Accept": "application/json"}
+VIEWER_INVITE = {"email": "v@x.io", "role": "viewer"}
 AS_BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
@@ -269,3 +270,18 @@ def test_links_built_by_the_worker_use_the_public_url(make_app: Any, smtp: FakeS
     assert message["List-Unsubscribe"] == f"<{links['mute']}>"
     # The link the worker sent works against this server (the RFC 8058 one-click POST of a mail client).
     assert api.client.post(_path(links["mute"]), data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+
+def test_a_viewer_does_not_get_the_mute_link_from_the_alert_history(api: Api, world: dict[str, Any]) -> None:
+    """Viewers may not mute (PATCH is 403): the history must not hand them the signed link that would."""
+    state = world["state"]
+    rule_id = _budget(api, world["a"], "Alpha budget")
+    _spend(state, world["account"], "5.00")
+    JOBS_BY_ID["alerts"].run_once(state.db, state.settings)
+    invite = api.call("POST", f"/api/workspaces/{world['ws_a']}/invites", world["a"], json=VIEWER_INVITE)
+    viewer = api.register("v@x.io", invite_token=invite.get_json()["token"])["access_token"]
+    [alert] = api.call("GET", f"/api/alerts?rule_id={rule_id}", viewer).get_json()["items"]
+    seen = api.call("GET", f"/api/alerts/{alert['id']}", viewer).get_json()["payload"]
+    assert seen["links"]["mute"] is None and seen["links"]["dashboard"] == "http://spendwatch.test/"
+    owner = api.call("GET", f"/api/alerts/{alert['id']}", world["a"]).get_json()["payload"]
+    assert owner["links"]["mute"] == _fired_mute_link(state, rule_id)

@@ -11,7 +11,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from backend.api.context import current_actor, db, tenant_guard
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.db import utcnow
-from backend.models import AlertEvent, AlertRule
+from backend.models import AlertEvent, AlertRule, Role
 from backend.schemas import budgets as schemas
 from backend.schemas.alert_rules import (
     AlertRuleDetail,
@@ -200,6 +200,14 @@ def list_alerts(query: schemas.AlertsQuery) -> Response:
     return json_response(schemas.AlertPage(items=items, next_cursor=next_cursor))
 
 
+def _shown_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as sent, but a viewer (who may not mute) does not get the signed mute link it carries."""
+    links = payload.get("links")
+    if current_actor().role.at_least(Role.MEMBER) or not isinstance(links, dict) or not links.get("mute"):
+        return payload
+    return {**payload, "links": {**links, "mute": None}}
+
+
 @bp.get("/alerts/<int:alert_id>", responses={200: schemas.AlertDetail})
 def get_alert(path: schemas.AlertPath) -> Response:
     """One alert: its payload (the figures as sent) and each notification's status and attempts."""
@@ -211,7 +219,7 @@ def get_alert(path: schemas.AlertPath) -> Response:
         counts[note.status] = counts.get(note.status, 0) + 1
     detail = schemas.AlertDetail(
         **_alert_out(event, counts).model_dump(),
-        payload=event.payload,
+        payload=_shown_payload(event.payload),
         deliveries=[schemas.NotificationOut.model_validate(n, from_attributes=True) for n in notes],
     )
     return json_response(detail)
