@@ -97,15 +97,17 @@ def run_command(host: str | None, port: int | None, no_scheduler: bool) -> None:
     settings: Settings = state.settings
     migrate.upgrade(settings.database_url)
     _stop_on_sigterm()
+    host = host or settings.host
+    port = port or settings.port
+    if not os.environ.get("BASE_URL") and (host, port) != (settings.host, settings.port):
+        # Links in invites and in alert emails must point where this process listens when BASE_URL is not set:
+        # set before the scheduler is built, which keeps the settings it is given (its alert links came out as
+        # the default http://127.0.0.1:8000 while invitations were right).
+        settings = state.settings = replace(settings, base_url=f"http://{host}:{port}")
     scheduler = None
     if not no_scheduler:
         scheduler = build_scheduler(state.db, settings, background=True)
         scheduler.start()
-    host = host or settings.host
-    port = port or settings.port
-    if not os.environ.get("BASE_URL") and (host, port) != (settings.host, settings.port):
-        # Links in invites and emails must point where this process listens when BASE_URL is not set.
-        state.settings = replace(settings, base_url=f"http://{host}:{port}")
     log.info("Spendwatch is up at http://%s:%s (database: %s)", host, port, state.db.dialect)
     try:
         app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from backend.models import AlertEvent, AlertRule, Channel, Notification, ProviderAccount, RuleChannel, Workspace
-from backend.services.alert_links import verify_mute_token
+from backend.services.alert_links import read_mute_token
 from backend.services.ingest import ingest
 from integrations.records import UsageRecord
 from jobs.alerts import alerts_job, evaluate_workspace
@@ -78,7 +78,8 @@ def test_a_sync_crossing_thresholds_fires_one_event_with_the_real_figures(api: A
     assert p["links"]["dashboard"] == "http://spendwatch.test/"
     mute = p["links"]["mute"]
     assert mute.startswith(f"http://spendwatch.test/api/alert-rules/{budget['id']}/mute?token=")
-    assert verify_mute_token(budget["id"], mute.split("token=")[1], ctx["settings"].secret_key)
+    claim = read_mute_token(mute.split("token=")[1], ctx["settings"].secret_key)
+    assert claim is not None and (claim.workspace_id, claim.rule_id, len(claim.nonce)) == (1, budget["id"], 32)
     assert [(n.channel_id, n.status, n.event_id) for n in notes] == [(c, "pending", ev.id) for c in ctx["channels"]]
     # The budget's figures and states.
     status = api.call("GET", f"/api/budgets/{budget['id']}", ctx["token"]).get_json()["status"]

@@ -204,15 +204,22 @@ def test_viewers_read_but_do_not_write(api: Api, ctx: dict[str, Any]) -> None:
 
 def test_the_signed_mute_link_mutes_without_signing_in(api: Api, client: Any, ctx: dict[str, Any]) -> None:
     made = api.call("POST", "/api/budgets", ctx["token"], json={"name": "Team", "amount": 1}).get_json()
-    rule = made["id"]
-    forged = mute_token(rule, "some-other-secret-key")
-    for token in (forged, "garbage", mute_token(rule + 1, SECRET)):
-        r = client.get(f"/api/alert-rules/{rule}/mute?token={token}")
+    rule_id = made["id"]
+    with ctx["db"].system_session() as s:
+        rule = s.get(AlertRule, rule_id)
+        good, forged = mute_token(rule, SECRET), mute_token(rule, "some-other-secret-key")
+    as_json = {"Accept": "application/json"}
+    for token in (forged, "garbage"):
+        r = client.post(f"/api/alert-rules/{rule_id}/mute?token={token}", headers=as_json)
         assert r.status_code == 403 and r.get_json()["error"]["code"] == "bad_token"
-    assert api.call("GET", f"/api/budgets/{rule}", ctx["token"]).get_json()["muted"] is False
-    r = client.get(f"/api/alert-rules/{rule}/mute?token={mute_token(rule, SECRET)}")
+    r = client.post(f"/api/alert-rules/{rule_id + 1}/mute?token={good}", headers=as_json)  # another rule's path
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "bad_token"
+    assert api.call("GET", f"/api/budgets/{rule_id}", ctx["token"]).get_json()["muted"] is False
+    r = client.post(f"/api/alert-rules/{rule_id}/mute?token={good}", headers=as_json)
     assert r.status_code == 200, r.get_json()
-    assert r.get_json()["muted"] is True and r.get_json()["rule_id"] == rule
-    assert api.call("GET", f"/api/budgets/{rule}", ctx["token"]).get_json()["muted"] is True
-    assert client.post(f"/api/alert-rules/{rule}/mute?token={mute_token(rule, SECRET)}").status_code == 200
-    assert client.get(f"/api/alert-rules/{rule}/mute").status_code == 422
+    assert r.get_json()["muted"] is True and r.get_json()["rule_id"] == rule_id
+    assert api.call("GET", f"/api/budgets/{rule_id}", ctx["token"]).get_json()["muted"] is True
+    # A mail client's RFC 8058 one-click POST (a form body, no Accept header) mutes as well.
+    one_click = client.post(f"/api/alert-rules/{rule_id}/mute?token={good}", data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200 and one_click.mimetype == "text/html"
+    assert client.get(f"/api/alert-rules/{rule_id}/mute").status_code == 422

@@ -78,6 +78,7 @@ def test_email_arrives_multipart_with_the_figures(
     assert mail["Subject"] == "[Spendwatch] AI spend this month: $412.50 spent, 82.5% of $500.00"
     assert mail["Message-ID"] == f"<{notification.message_id}@spendwatch.test>"
     assert mail["List-Unsubscribe"] == "<http://spendwatch.test/budgets/7/mute>"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # RFC 8058: clients POST, never GET
     assert mail.get_content_type() == "multipart/alternative"
     text = mail.get_body(preferencelist=("plain",)).get_content()
     html = mail.get_body(preferencelist=("html",)).get_content()

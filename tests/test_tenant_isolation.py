@@ -75,6 +75,10 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("/api/admin/prices/<price_id>", "DELETE"): "instance-wide price overrides (instance admins only)",
     ("/api/alert-rules/<rule_id>/mute", "GET"): "signed mute link: the token is the authority (test_budgets_api.py)",
     ("/api/alert-rules/<rule_id>/mute", "POST"): "signed mute link: the token is the authority (test_budgets_api.py)",
+    (
+        "/api/alert-rules/<rule_id>/unmute",
+        "POST",
+    ): "signed mute link: the token is the authority (test_alert_links_security.py)",
 }
 
 # Tenant routes without path parameters: checked by the list and X-Workspace-Id tests below.
@@ -167,9 +171,11 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("/api/alert-rules/<rule_id>", "GET"): Probe("viewer"),
     ("/api/alert-rules/<rule_id>", "PATCH"): Probe("member", {"name": "hijack", "muted": True}),
     ("/api/alert-rules/<rule_id>", "DELETE"): Probe("member"),
+    ("/api/alert-rules/<rule_id>/mute-link/rotate", "POST"): Probe("member"),
     ("/api/budgets/<rule_id>", "GET"): Probe("viewer"),
     ("/api/budgets/<rule_id>", "PATCH"): Probe("member", {"name": "hijack", "muted": True}),
     ("/api/budgets/<rule_id>", "DELETE"): Probe("member"),
+    ("/api/budgets/<rule_id>/mute-link/rotate", "POST"): Probe("member"),
     ("/api/alerts/<alert_id>", "GET"): Probe("viewer"),
     ("/api/bank-accounts/<bank_account_id>", "GET"): Probe("viewer"),
     ("/api/bank-accounts/<bank_account_id>", "PATCH"): Probe("member", {"name": "hijack"}),

@@ -14,6 +14,7 @@ from backend.api import (
     demo,
     imports,
     manual_usage,
+    mute_links,
     ops,
     transactions,
     usage,
@@ -39,5 +40,5 @@ def register_api(app: OpenAPI) -> None:
     ):
         app.register_api(module.bp)
     app.register_api(accounts.providers_bp)
-    app.register_api(budgets.mute_bp)
+    app.register_api(mute_links.bp)
     app.register_blueprint(ops.bp)

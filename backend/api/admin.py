@@ -81,7 +81,7 @@ def test_smtp(body: SmtpTestIn) -> Response:
     """
     session = db()
     settings = get_state(current_app).settings
-    base_url = instance_settings.public_base_url(session=session, default=settings.base_url)
+    base_url = instance_settings.public_url(session=session, default=settings.base_url)
     outcome = mail_test.send_test_email(session=session, settings=settings, to=body.to, base_url=base_url)
     return json_response(SmtpTestOut(**outcome))
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
 
 from backend.api.context import current_actor, db, tenant_guard
 from backend.api.responses import BEARER, COMMON_ERRORS, json_response, no_content
 from backend.db import utcnow
-from backend.errors import Forbidden, NotFound
-from backend.extensions import get_state
-from backend.models import AlertEvent, AlertRule
+from backend.models import AlertEvent, AlertRule, Role
 from backend.schemas import budgets as schemas
 from backend.schemas.alert_rules import (
     AlertRuleDetail,
@@ -26,8 +24,7 @@ from backend.schemas.alert_rules import (
     RuleStateOut,
     ScopeOut,
 )
-from backend.services import alert_history, alert_rules, budgets, rule_channels
-from backend.services.alert_links import verify_mute_token
+from backend.services import alert_history, alert_rules, budgets, mute_links, rule_channels
 from backend.services.budget_spend import cents
 from backend.services.periods import WEEKDAYS
 
@@ -40,12 +37,6 @@ bp = APIBlueprint(
     abp_security=BEARER,
 )
 bp.before_request(tenant_guard())
-
-# The signed mute link of alert messages: no sign-in, the token is the authority (see mute_rule).
-mute_bp = APIBlueprint(
-    "alert_mute", __name__, url_prefix="/api", abp_responses=COMMON_ERRORS, abp_tags=[Tag(name="budgets and alerts")]
-)
-
 
 # --- /api/budgets ------------------------------------------------------------------------------------------------
 
@@ -165,34 +156,15 @@ def delete_budget(path: schemas.BudgetPath) -> Response:
     return no_content()
 
 
-def _mute(rule_id: int, token: str) -> Response:
-    if not verify_mute_token(rule_id, token, get_state(current_app).settings.secret_key):
-        raise Forbidden("This mute link is not valid.", code="bad_token")
+@bp.post("/budgets/<int:rule_id>/mute-link/rotate", responses={204: None})
+def rotate_budget_mute_link(path: schemas.BudgetPath) -> Response:
+    """Revoke every mute link sent for this budget so far (a message was forwarded, a recipient left); the next
+    alert carries a new one."""
     session = db()
-    rule = budgets.mute_by_link(session=session, rule_id=rule_id)
-    if rule is None:
-        raise NotFound("This alert rule no longer exists.")
+    rule = budgets.get_budget(session=session, workspace_id=current_actor().workspace_id, rule_id=path.rule_id)
+    mute_links.rotate_nonce(session=session, rule=rule)
     session.commit()
-    return json_response(
-        schemas.MuteOut(
-            rule_id=rule.id,
-            name=rule.name,
-            muted=True,
-            message=f"Muted \u201c{rule.name}\u201d: no more alerts from it.",
-        )
-    )
-
-
-@mute_bp.get("/alert-rules/<int:rule_id>/mute", responses={200: schemas.MuteOut})
-def mute_rule(path: schemas.BudgetPath, query: schemas.MuteQuery) -> Response:
-    """Mute a rule from the signed link in its alert messages (no sign-in needed)."""
-    return _mute(path.rule_id, query.token)
-
-
-@mute_bp.post("/alert-rules/<int:rule_id>/mute", responses={200: schemas.MuteOut})
-def mute_rule_one_click(path: schemas.BudgetPath, query: schemas.MuteQuery) -> Response:
-    """The same for mail clients' one-click unsubscribe (RFC 8058 POSTs to the List-Unsubscribe URL)."""
-    return _mute(path.rule_id, query.token)
+    return no_content()
 
 
 # --- /api/alerts: the history --------------------------------------------------------------------------------------
@@ -228,6 +200,14 @@ def list_alerts(query: schemas.AlertsQuery) -> Response:
     return json_response(schemas.AlertPage(items=items, next_cursor=next_cursor))
 
 
+def _shown_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as sent, but a viewer (who may not mute) does not get the signed mute link it carries."""
+    links = payload.get("links")
+    if current_actor().role.at_least(Role.MEMBER) or not isinstance(links, dict) or not links.get("mute"):
+        return payload
+    return {**payload, "links": {**links, "mute": None}}
+
+
 @bp.get("/alerts/<int:alert_id>", responses={200: schemas.AlertDetail})
 def get_alert(path: schemas.AlertPath) -> Response:
     """One alert: its payload (the figures as sent) and each notification's status and attempts."""
@@ -239,7 +219,7 @@ def get_alert(path: schemas.AlertPath) -> Response:
         counts[note.status] = counts.get(note.status, 0) + 1
     detail = schemas.AlertDetail(
         **_alert_out(event, counts).model_dump(),
-        payload=event.payload,
+        payload=_shown_payload(event.payload),
         deliveries=[schemas.NotificationOut.model_validate(n, from_attributes=True) for n in notes],
     )
     return json_response(detail)
@@ -333,5 +313,15 @@ def delete_alert_rule(path: AlertRulePath) -> Response:
     session = db()
     rule = alert_rules.get_rule(session=session, workspace_id=current_actor().workspace_id, rule_id=path.rule_id)
     alert_rules.delete_rule(session=session, rule=rule)
+    session.commit()
+    return no_content()
+
+
+@bp.post("/alert-rules/<int:rule_id>/mute-link/rotate", responses={204: None})
+def rotate_alert_rule_mute_link(path: AlertRulePath) -> Response:
+    """Revoke every mute link sent for this rule so far; the next alert carries a new one."""
+    session = db()
+    rule = alert_rules.get_rule(session=session, workspace_id=current_actor().workspace_id, rule_id=path.rule_id)
+    mute_links.rotate_nonce(session=session, rule=rule)
     session.commit()
     return no_content()

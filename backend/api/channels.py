@@ -128,7 +128,7 @@ def test_channel(path: ChannelPath) -> Response:
     session = db()
     channel = _channel(path.channel_id)
     settings = get_state(current_app).settings
-    base_url = instance_settings.public_base_url(session=session, default=settings.base_url)
+    base_url = instance_settings.public_url(session=session, default=settings.base_url)
     notification, result = delivery.send_test(session=session, channel=channel, settings=settings, base_url=base_url)
     return json_response(
         TestOutcome(

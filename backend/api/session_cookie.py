@@ -13,7 +13,7 @@ from flask_jwt_extended.exceptions import CSRFError, NoAuthorizationError
 from backend.api.context import db
 from backend.errors import Forbidden, Unauthorized
 from backend.extensions import get_state
-from backend.services.instance_settings import public_base_url
+from backend.services.instance_settings import public_url
 
 REFRESH_COOKIE = "spendwatch_refresh"
 CSRF_COOKIE = "spendwatch_csrf"
@@ -78,7 +78,7 @@ def check_origin() -> None:
     if origin.lower() in allowed:
         return
     # The admin's public address (instance setting) may differ from BASE_URL: read it only when needed.
-    if origin.lower() != _origin(public_base_url(session=db(), default=settings.base_url)):
+    if origin.lower() != _origin(public_url(session=db(), default=settings.base_url)):
         raise Forbidden("This request came from another site.", code="cross_site_request")
 
 

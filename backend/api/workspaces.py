@@ -131,8 +131,10 @@ def create_invite(path: WorkspacePath, body: InviteIn) -> Response:
     session = db()
     invite, token = workspaces.create_invite(session=session, actor=actor, email=body.email, role=Role(body.role))
     session.commit()
-    base_url = instance_settings.public_base_url(session=session, default=get_state(current_app).settings.base_url)
-    out = InviteCreated(**_invite_out(invite).model_dump(), token=token, url=f"{base_url}/invite/{token}")
+    url = instance_settings.public_url(
+        session=session, default=get_state(current_app).settings.base_url, path=f"/invite/{token}"
+    )
+    out = InviteCreated(**_invite_out(invite).model_dump(), token=token, url=url)
     return json_response(out, 201)
 
 

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.crypto import EncryptedJSON
 from backend.db import Base, UTCDateTime
-from backend.models.base import IdMixin, TenantMixin, TimestampMixin
+from backend.models.base import NEVER_REUSE_IDS, IdMixin, TenantMixin, TimestampMixin
 
 ACCOUNT_STATUSES = ("new", "ok", "failing", "needs_attention")
 
 
 class ProviderAccount(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "provider_accounts"
+    __table_args__ = NEVER_REUSE_IDS
 
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)

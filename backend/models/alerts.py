@@ -4,6 +4,7 @@ and the delivery outbox: one notification per (event, channel) and one row per d
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.crypto import EncryptedJSON
 from backend.db import Base, UTCDateTime, utcnow
-from backend.models.base import IdMixin, TenantMixin, TimestampMixin
+from backend.models.base import NEVER_REUSE_IDS, IdMixin, TenantMixin, TimestampMixin
 from backend.models.usage import BigId, Money
 
 RULE_KINDS = ("budget", "anomaly", "sync_health")
@@ -22,10 +23,16 @@ CHANNEL_KINDS = ("email", "webhook")
 NOTIFICATION_STATUSES = ("pending", "delivered", "dead")
 
 
+def new_link_nonce() -> str:
+    """A fresh random value for AlertRule.link_nonce (128 bits, hex)."""
+    return secrets.token_hex(16)
+
+
 class Channel(IdMixin, TimestampMixin, TenantMixin, Base):
     """Where notifications go: an email address list or a webhook endpoint (standard or Slack format)."""
 
     __tablename__ = "channels"
+    __table_args__ = NEVER_REUSE_IDS
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -45,7 +52,7 @@ class AlertRule(IdMixin, TimestampMixin, TenantMixin, Base):
     evaluation is one set-based query per rule kind and period, whatever the number of rules."""
 
     __tablename__ = "alert_rules"
-    __table_args__ = (Index("ix_alert_rules_kind_period", "kind", "period"),)
+    __table_args__ = (Index("ix_alert_rules_kind_period", "kind", "period"), NEVER_REUSE_IDS)
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -72,6 +79,9 @@ class AlertRule(IdMixin, TimestampMixin, TenantMixin, Base):
     snoozed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     repeat_minutes: Mapped[int | None] = mapped_column(Integer)  # re-notify while firing; NULL = never
     notify_on_resolve: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # Carried by every signed mute link of this rule (backend.services.alert_links): a new value revokes the links
+    # sent so far. Never shown by the API.
+    link_nonce: Mapped[str] = mapped_column(String(32), default=new_link_nonce, nullable=False)
 
 
 class RuleChannel(TenantMixin, Base):
@@ -102,7 +112,7 @@ class AlertEvent(TenantMixin, Base):
     """Something worth telling: a threshold crossed or resolved, an anomaly, an account failing or recovered."""
 
     __tablename__ = "alert_events"
-    __table_args__ = (Index("ix_alert_events_workspace_id_created_at", "workspace_id", "created_at"),)
+    __table_args__ = (Index("ix_alert_events_workspace_id_created_at", "workspace_id", "created_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"))
@@ -121,7 +131,7 @@ class Notification(TenantMixin, Base):
     delivery job, retried on a schedule until delivered or dead."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id", ondelete="CASCADE"), nullable=False)
@@ -141,7 +151,7 @@ class DeliveryAttempt(TenantMixin, Base):
     """One try at sending one notification: when, how it went, the response code and how long it took."""
 
     __tablename__ = "delivery_attempts"
-    __table_args__ = (Index("ix_delivery_attempts_notification_id", "notification_id"),)
+    __table_args__ = (Index("ix_delivery_attempts_notification_id", "notification_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False)

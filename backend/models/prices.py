@@ -9,7 +9,7 @@ from sqlalchemy import Date, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, ExactDecimal
-from backend.models.base import IdMixin, TimestampMixin
+from backend.models.base import NEVER_REUSE_IDS, IdMixin, TimestampMixin
 
 # USD per million tokens, with room for fractions of a cent.
 PerMillion = ExactDecimal(20, 10)  # exact on SQLite too, within ±922,337,203.6854775807
@@ -19,7 +19,7 @@ class PriceOverride(IdMixin, TimestampMixin, Base):
     """A model's price per million tokens from a day on (until a later override of the same model)."""
 
     __tablename__ = "price_overrides"
-    __table_args__ = (UniqueConstraint("provider", "model", "valid_from"),)
+    __table_args__ = (UniqueConstraint("provider", "model", "valid_from"), NEVER_REUSE_IDS)
 
     provider: Mapped[str] = mapped_column(String(32), nullable=False)
     model: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, ExactDecimal, UTCDateTime, utcnow
-from backend.models.base import IdMixin, TenantMixin, TimestampMixin
+from backend.models.base import NEVER_REUSE_IDS, IdMixin, TenantMixin, TimestampMixin
 from backend.models.usage import BigId
 
 # Bank amounts: cents and then some (some banks report fractions of a cent for FX), never float; exact on SQLite
@@ -41,7 +41,10 @@ class BankAccount(IdMixin, TimestampMixin, TenantMixin, Base):
     kept by hand, filled by statement imports."""
 
     __tablename__ = "bank_accounts"
-    __table_args__ = (UniqueConstraint("account_id", "external_id", name="uq_bank_accounts_account_external"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id", name="uq_bank_accounts_account_external"),
+        NEVER_REUSE_IDS,
+    )
 
     account_id: Mapped[int | None] = mapped_column(ForeignKey("provider_accounts.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(200), default="", nullable=False)
@@ -57,7 +60,7 @@ class Category(IdMixin, TimestampMixin, TenantMixin, Base):
     """A spending or income category of one workspace (the defaults are copied in per workspace), nested one level."""
 
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("workspace_id", "key", name="uq_categories_workspace_key"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "key", name="uq_categories_workspace_key"), NEVER_REUSE_IDS)
 
     key: Mapped[str | None] = mapped_column(String(64))  # the default's key ("groceries"); NULL for user-made
     name: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -72,6 +75,7 @@ class ImportBatch(IdMixin, TenantMixin, Base):
     """One statement file: previewed (the file is kept until commit), committed (its rows added), or undone."""
 
     __tablename__ = "import_batches"
+    __table_args__ = NEVER_REUSE_IDS
 
     bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id", ondelete="CASCADE"), nullable=False)
     filename: Mapped[str] = mapped_column(String(255), default="", nullable=False)
@@ -97,6 +101,7 @@ class Transaction(TenantMixin, Base):
         # nothing; two identical coffees in one file have two fingerprints.
         UniqueConstraint("bank_account_id", "fingerprint", name="uq_transactions_bank_account_fingerprint"),
         Index("ix_transactions_workspace_id_posted_on", "workspace_id", "posted_on"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -132,6 +137,7 @@ class TransactionRule(IdMixin, TimestampMixin, TenantMixin, Base):
     """An ordered categorization rule: conditions and actions as backend.money.rules parses them."""
 
     __tablename__ = "transaction_rules"
+    __table_args__ = NEVER_REUSE_IDS
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
@@ -144,7 +150,10 @@ class ImportFormat(IdMixin, TimestampMixin, TenantMixin, Base):
     """A CSV layout a user corrected and saved under a name, to apply to the next statement from that bank."""
 
     __tablename__ = "import_formats"
-    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_import_formats_workspace_name"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", name="uq_import_formats_workspace_name"),
+        NEVER_REUSE_IDS,
+    )
 
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, Numeric, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, ExactDecimal, UTCDateTime, utcnow
-from backend.models.base import TenantMixin
+from backend.models.base import NEVER_REUSE_IDS, TenantMixin
 
 # Sub-cent precision: AI costs are fractions of a cent per request. Exact on SQLite too (scaled 64-bit integers),
 # which bounds it to ±922,337,203.6854775807 on both backends (see ExactDecimal).
@@ -104,7 +104,7 @@ class SyncRun(TenantMixin, Base):
     """One attempt to sync one account: when, how it ended, how many records, and the error if any."""
 
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_account_id_started_at", "account_id", "started_at"),)
+    __table_args__ = (Index("ix_sync_runs_account_id_started_at", "account_id", "started_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("provider_accounts.id", ondelete="CASCADE"), nullable=False)

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db import Base, UTCDateTime, utcnow
-from backend.models.base import IdMixin, TenantMixin, TimestampMixin
+from backend.models.base import NEVER_REUSE_IDS, IdMixin, TenantMixin, TimestampMixin
 
 
 class Role(enum.StrEnum):
@@ -28,6 +28,7 @@ class Role(enum.StrEnum):
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSE_IDS
 
     email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
@@ -41,6 +42,7 @@ class User(IdMixin, TimestampMixin, Base):
 
 class Workspace(IdMixin, TimestampMixin, Base):
     __tablename__ = "workspaces"
+    __table_args__ = NEVER_REUSE_IDS
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", nullable=False)
@@ -50,7 +52,7 @@ class Membership(IdMixin, TimestampMixin, Base):
     """A user's role in a workspace. An identity table: read by user id, not tenant-scoped by RLS."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"), NEVER_REUSE_IDS)
 
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False)
@@ -91,6 +93,7 @@ class Invite(IdMixin, TenantMixin, TimestampMixin, Base):
     """An invitation to join a workspace; only the SHA-256 of its token is stored."""
 
     __tablename__ = "invites"
+    __table_args__ = NEVER_REUSE_IDS
 
     email: Mapped[str] = mapped_column(String(320), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)

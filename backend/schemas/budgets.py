@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -16,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from backend.errors import ErrorResponse
 from backend.models.usage import Money
 from backend.schemas.common import Name, PositiveId, RequestModel
 
@@ -191,11 +193,23 @@ class MuteQuery(BaseModel):
     token: str = Field(min_length=1, max_length=500)
 
 
+# The mute link answers browsers with a small page and clients that ask for JSON (Accept) with JSON.
+HTML_PAGE: dict[str, Any] = {"content": {"text/html": {"schema": {"type": "string"}}}}
+
+
 class MuteOut(BaseModel):
+    model_config = ConfigDict(openapi_extra=HTML_PAGE)  # type: ignore[typeddict-unknown-key]
+
     rule_id: int
     name: str
     muted: bool
     message: str
+
+
+class MuteRefused(ErrorResponse):
+    """403 `bad_token`: the link is invalid, expired or revoked (an HTML page for browsers)."""
+
+    model_config = ConfigDict(openapi_extra=HTML_PAGE)  # type: ignore[typeddict-unknown-key]
 
 
 class AlertsQuery(BaseModel):

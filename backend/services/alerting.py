@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 
 from backend.models import AlertState
 from backend.services import alert_links
-from backend.services.alert_links import LinkSettings, mute_token, verify_mute_token
+from backend.services.alert_links import LinkSettings, mute_token, read_mute_token
 from backend.services.alert_state import ApplyResult, Observation, apply
 from backend.services.anomaly import evaluate_anomalies
 from backend.services.budget_spend import BudgetRow, Figures, cents, figures, group_key, load_budgets, top_contributors
 from backend.services.periods import Period
 from backend.services.sync_health import evaluate_sync_health
 
-__all__ = ["EVALUATORS", "evaluate", "evaluate_budgets", "mute_token", "verify_mute_token"]
+__all__ = ["EVALUATORS", "evaluate", "evaluate_budgets", "mute_token", "read_mute_token"]
 
 Evaluator = Callable[..., list[Observation]]
 DEFAULT_THRESHOLDS: list[dict[str, Any]] = [{"type": "percent", "value": v} for v in ("50", "80", "100")]
@@ -173,7 +173,7 @@ def _payload(
     basis: str,
     contributors: list[dict[str, str]],
 ) -> dict[str, Any]:
-    return budget_payload(rule, period, fig, threshold, basis, contributors, links.for_rule(rule.id))
+    return budget_payload(rule, period, fig, threshold, basis, contributors, links.for_rule(rule))
 
 
 EVALUATORS: dict[str, Evaluator] = {

@@ -176,7 +176,7 @@ def evaluate_anomalies(
                             "model": rule.scope_model,
                             "project": rule.scope_project,
                         },
-                        "links": links.for_rule(rule.id),
+                        "links": links.for_rule(rule),
                     },
                 )
             )

@@ -35,6 +35,7 @@ class BudgetRow:
     currency: str
     params: dict[str, Any]
     repeat_minutes: int | None
+    link_nonce: str  # for the mute link (backend.services.alert_links)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def load_budgets(
             AlertRule.currency,
             AlertRule.params,
             AlertRule.repeat_minutes,
+            AlertRule.link_nonce,
         )
         .join(Workspace, Workspace.id == AlertRule.workspace_id)
         .where(AlertRule.kind == "budget", AlertRule.period.is_not(None), AlertRule.amount.is_not(None))
@@ -114,8 +116,8 @@ def load_budgets(
     if rule_ids is not None:
         stmt = stmt.where(AlertRule.id.in_(list(rule_ids)))
     return [
-        BudgetRow(id, ws, name, period, week_start or 0, tz, money(amount), currency, params or {}, repeat)
-        for id, ws, name, period, week_start, tz, amount, currency, params, repeat in session.execute(stmt)
+        BudgetRow(id, ws, name, period, week_start or 0, tz, money(amount), currency, params or {}, repeat, nonce)
+        for id, ws, name, period, week_start, tz, amount, currency, params, repeat, nonce in session.execute(stmt)
     ]
 
 

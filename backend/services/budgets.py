@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from backend.db import rls_bypass
 from backend.errors import Invalid, NotFound
 from backend.models import AlertRule, AlertState, BankAccount, Category, ProviderAccount
 from backend.services import rule_channels
@@ -126,16 +125,6 @@ def delete_budget(*, session: Session, rule: AlertRule) -> None:
     """Delete a budget and its states; the alerts it fired stay in the history (rule_id becomes null)."""
     session.delete(rule)
     session.flush()
-
-
-def mute_by_link(*, session: Session, rule_id: int) -> AlertRule | None:
-    """Mute RULE_ID for the holder of a verified mute token (any workspace: the token is the authority)."""
-    with rls_bypass(session):
-        rule = session.get(AlertRule, rule_id)
-        if rule is not None:
-            rule.muted = True
-            session.flush()
-    return rule
 
 
 def status(*, session: Session, rule: AlertRule, now: dt.datetime) -> dict[str, Any]:

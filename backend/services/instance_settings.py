@@ -63,9 +63,10 @@ def get_config(*, session: Session) -> InstanceConfig:
     return InstanceConfig.model_validate(values or {})
 
 
-def public_base_url(*, session: Session, default: str) -> str:
-    """The URL users reach Spendwatch at (admin setting, else BASE_URL), without a trailing slash."""
-    return (get_config(session=session).base_url or default).rstrip("/")
+def public_url(*, session: Session, default: str, path: str = "") -> str:
+    """An absolute URL for PATH that users open from an invitation, an alert message or a mute page: under the
+    admin's public URL setting, else DEFAULT (the BASE_URL config). Every link Spendwatch sends is built here."""
+    return (get_config(session=session).base_url or default).rstrip("/") + path
 
 
 def provider_urls(*, config: InstanceConfig, operator: Mapping[str, str] | None) -> dict[str, str]:

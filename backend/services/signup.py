@@ -41,7 +41,7 @@ def request_signup(
     email = auth.normalize_email(email)
     auth.check_new_account(email=email, password=password)  # input errors only: they say nothing about the address
     password_hash = hash_password(password)  # on both paths: a taken address must not answer faster
-    base_url = instance_settings.public_base_url(session=session, default=settings.base_url)
+    base_url = instance_settings.public_url(session=session, default=settings.base_url)
     taken = auth.find_user(session=session, email=email) is not None
     if taken:
         kind, links = "signup.taken", {"signin": f"{base_url}/signin", "dashboard": None}

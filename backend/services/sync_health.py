@@ -105,7 +105,7 @@ def evaluate_sync_health(
                     "last_error": last_error,
                     "last_success_at": last_success_at.isoformat() if last_success_at else None,
                     "reason": reason or "ok",
-                    "links": links.for_rule(r.id),
+                    "links": links.for_rule(r),
                 },
             )
         )

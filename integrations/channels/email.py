@@ -36,6 +36,8 @@ def build_email(message: Message, *, recipients: list[str], from_address: str) -
     mute = links.get("mute") if links else None
     if isinstance(mute, str) and mute.startswith(("http://", "https://")):
         mail["List-Unsubscribe"] = f"<{mute}>"
+        # RFC 8058 one-click: the mail client POSTs to the link (which mutes), never GETs it to unsubscribe.
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.set_content(rendered.text)
     mail.add_alternative(rendered.html, subtype="html")
     return mail

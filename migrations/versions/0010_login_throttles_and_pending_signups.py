@@ -52,13 +52,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_pending_signups_expires_at"), ["expires_at"], unique=False)
 
     # The per-user lockout (failed_logins / locked_until) is gone: it let anyone lock out any known account.
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    # Rebuilt on SQLite: keep AUTOINCREMENT (0008), which reflection does not see.
+    with op.batch_alter_table("users", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.drop_column("locked_until")
         batch_op.drop_column("failed_logins")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    # Rebuilt on SQLite: keep AUTOINCREMENT (0008), which reflection does not see.
+    with op.batch_alter_table("users", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("pending_signups", schema=None) as batch_op:
