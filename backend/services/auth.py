@@ -120,7 +120,8 @@ def _wrong_credentials(status: login_throttle.Status) -> Unauthorized:
     if status.attempts_left == 0:
         message += f" Sign-in with this email from your address now waits {status.retry_after} seconds."
     elif status.attempts_left <= 2:
-        message += f" {status.attempts_left} attempt(s) left before sign-in from your address is slowed down."
+        attempts = "1 attempt" if status.attempts_left == 1 else f"{status.attempts_left} attempts"
+        message += f" {attempts} left before sign-in from your address is slowed down."
     details = {"attempts_left": status.attempts_left, "retry_after": status.retry_after}
     return Unauthorized(message, code="invalid_credentials", details=details)
 
