@@ -140,6 +140,9 @@ export function makeEndpoints(c: ApiClient) {
       update: (id: number, body: BudgetPatch) =>
         c.request<BudgetDetail>("PATCH", "/api/budgets/{rule_id}", { params: { rule_id: id }, body }),
       remove: (id: number) => c.request<void>("DELETE", "/api/budgets/{rule_id}", { params: { rule_id: id } }),
+      // A new link nonce: every mute link already sent in an alert message stops working.
+      revokeMuteLinks: (id: number) =>
+        c.request<void>("POST", "/api/budgets/{rule_id}/mute-link/rotate", { params: { rule_id: id } }),
     },
     alertRules: {
       list: (kind?: AlertRuleKind, signal?: AbortSignal) =>
@@ -150,6 +153,8 @@ export function makeEndpoints(c: ApiClient) {
       update: (id: number, body: AlertRulePatch) =>
         c.request<AlertRuleDetail>("PATCH", "/api/alert-rules/{rule_id}", { params: { rule_id: id }, body }),
       remove: (id: number) => c.request<void>("DELETE", "/api/alert-rules/{rule_id}", { params: { rule_id: id } }),
+      revokeMuteLinks: (id: number) =>
+        c.request<void>("POST", "/api/alert-rules/{rule_id}/mute-link/rotate", { params: { rule_id: id } }),
     },
     alerts: {
       recent: (limit = 5, signal?: AbortSignal) =>

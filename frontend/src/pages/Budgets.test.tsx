@@ -271,4 +271,19 @@ describe("Budgets: the list", () => {
     expect(card.getByText(/^Bank spending: Food › Groceries/)).toBeInTheDocument();
     expect(calls.filter((c) => /^GET \/api\/budgets\/\d/.test(c))).toEqual([]);
   });
+
+  it("revokes the mute links already sent, and says so", async () => {
+    const body = { name: "Groceries", period: "month", week_start: "monday", amount: "600.00", currency: "USD", thresholds: [], basis: "actual", channels: [3], scope: { category_id: 11 } };
+    const { calls } = setup(undefined, {
+      "GET /api/budgets": () => ({ items: [detailFrom(body, 31)] }),
+      "POST /api/budgets/31/mute-link/rotate": () => new Response(null, { status: 204 }),
+    });
+    const user = userEvent.setup();
+    renderAt("/budgets", <Budgets />);
+
+    const card = within(await screen.findByRole("listitem", { name: "Groceries" }));
+    await user.click(card.getByRole("button", { name: "Revoke mute links" }));
+    expect(await card.findByText("Mute links already sent for Groceries no longer work.")).toBeInTheDocument();
+    expect(calls).toContain("POST /api/budgets/31/mute-link/rotate");
+  });
 });

@@ -410,7 +410,7 @@ function RuleCard({
               Edit
             </button>
           )}
-          {canWrite && <SilenceControls rule={rule} name={rule.name} onPatch={async (body) => onChanged(await api.alertRules.update(rule.id, body))} />}
+          {canWrite && <SilenceControls rule={rule} name={rule.name} onPatch={async (body) => onChanged(await api.alertRules.update(rule.id, body))} onRevokeLinks={() => api.alertRules.revokeMuteLinks(rule.id)} />}
           <button type="button" className="btn btn-ghost" onClick={onShowAlerts}>
             Alerts
           </button>

@@ -182,7 +182,7 @@ export function BudgetCard({
               Edit
             </button>
           )}
-          {canWrite && <SilenceControls rule={budget} name={budget.name} onPatch={async (body) => onChanged(await api.budgets.update(budget.id, body))} />}
+          {canWrite && <SilenceControls rule={budget} name={budget.name} onPatch={async (body) => onChanged(await api.budgets.update(budget.id, body))} onRevokeLinks={() => api.budgets.revokeMuteLinks(budget.id)} />}
           <button type="button" className="btn btn-ghost" onClick={onShowAlerts}>
             Alerts
           </button>

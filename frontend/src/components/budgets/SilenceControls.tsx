@@ -28,22 +28,26 @@ const PRESETS: [string, () => Date][] = [
 
 /**
  * Mute / unmute and snooze / end snooze for one rule. PATCH answers with the rule, which ONPATCH stores.
- * Muted and snoozed rules still record their alerts (marked silenced) but notify nobody.
+ * Muted and snoozed rules still record their alerts (marked silenced) but notify nobody. ONREVOKELINKS makes
+ * every mute link already sent in an alert message stop working (a forwarded or leaked mail).
  */
 export function SilenceControls({
   rule,
   name,
   onPatch,
+  onRevokeLinks,
 }: {
   rule: SilenceState;
   name: string;
   onPatch: (body: { muted?: boolean; snoozed_until?: string | null }) => Promise<unknown>;
+  onRevokeLinks: () => Promise<unknown>;
 }) {
   const [open, setOpen] = useState(false);
   const [until, setUntil] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [revoked, setRevoked] = useState(false);
   const id = `snooze-${useId().replace(/:/g, "")}`;
   const snoozeButton = useRef<HTMLButtonElement>(null);
   const snoozed = isSnoozed(rule);
@@ -57,6 +61,20 @@ export function SilenceControls({
     } catch (err) {
       if (!isSessionEnd(err)) setError(messageOf(err));
       return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const revokeLinks = async () => {
+    setBusy(true);
+    setError(null);
+    setRevoked(false);
+    try {
+      await onRevokeLinks();
+      setRevoked(true);
+    } catch (err) {
+      if (!isSessionEnd(err)) setError(messageOf(err));
     } finally {
       setBusy(false);
     }
@@ -98,6 +116,18 @@ export function SilenceControls({
           Snooze…
         </button>
       )}
+      <button
+        type="button"
+        className="btn btn-ghost"
+        disabled={busy}
+        onClick={revokeLinks}
+        title="Mute links in alert messages already sent stop working; new messages carry new links"
+      >
+        Revoke mute links
+      </button>
+      <p className="muted small" role="status" hidden={!revoked}>
+        {revoked ? `Mute links already sent for ${name} no longer work.` : ""}
+      </p>
       {error && (
         <p className="field-error action-error" role="alert">
           {error}
