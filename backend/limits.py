@@ -29,6 +29,10 @@ class NestedTooDeep(ApiError):
     status, code = 422, "nesting_too_deep"
 
 
+class NotAnObject(ApiError):
+    status, code = 422, "body_not_an_object"
+
+
 def json_too_deep(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether the arrays and objects of the JSON text DATA nest deeper than LIMIT (brackets in strings are text)."""
     # Malformed text is counted the way a parser reads it up to its first error, where the parser stops too.
@@ -48,6 +52,12 @@ def json_too_deep(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
     # Keep the brackets as +1/-1 steps; the highest running sum is the depth.
     steps = memoryview(outside.translate(_STEPS, _NOT_A_BRACKET)).cast("b")
     return max(accumulate(steps), default=0) > limit
+
+
+def _top_level_string(raw: bytes) -> bool:
+    """Whether the JSON text RAW (any encoding json.loads accepts) starts with a string."""
+    head = raw[:64].decode(json.detect_encoding(raw), "ignore")
+    return head.lstrip("\ufeff \t\r\n")[:1] == '"'
 
 
 def nesting_depth(value: Any, *, stop_after: int = MAX_JSON_DEPTH) -> int:
@@ -114,5 +124,11 @@ def init_app(app: Flask, *, json_bytes: int, upload_bytes: int) -> None:
                 f"The request body is larger than {_size(limit)}, the limit for {kind}.", details={"limit": limit}
             )
         # Cached: get_json later parses these same bytes. (Form fields: LimitedRequest.)
-        if request.is_json and json_too_deep(request.get_data(cache=True)):
-            raise _too_deep()
+        if request.is_json:
+            raw = request.get_data(cache=True)
+            if json_too_deep(raw):
+                raise _too_deep()
+            # flask-openapi3 parses a top-level JSON *string* again as the body (model_validate_json), so its
+            # content would escape the depth scan above; no route takes one.
+            if _top_level_string(raw):
+                raise NotAnObject("The JSON body must be an object.", details={"expected": "object"})

@@ -363,6 +363,8 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     packed = ip.packed
     if packed[:12] == bytes(12) and int(ip) > 1:  # IPv4-compatible; :: and ::1 are themselves
         found.append(ipaddress.IPv4Address(packed[12:]))
+    if packed[:12] == bytes(8) + b"\xff\xff\x00\x00":  # IPv4-translated (SIIT, ::ffff:0:a.b.c.d)
+        found.append(ipaddress.IPv4Address(packed[12:]))
     if ip.sixtofour is not None:
         found.append(ip.sixtofour)
     if ip.teredo is not None:
@@ -418,8 +420,9 @@ def allowed_addresses(host: str, port: int, *, policy: OutboundPolicy, resolve: 
     for address in addresses:
         reason = _refused_reason(address)
         if reason:
+            # The address itself stays out of the message: it would map internal names for a workspace member.
             raise UnsafeURLError(
-                f"The host {host} resolves to {reason} ({address}); private networks are not allowed "
+                f"The host {host} resolves to {reason}; private networks are not allowed "
                 "unless an instance admin turns on allow_private_webhooks."
             )
     return addresses

@@ -185,7 +185,7 @@ class Api:
         response = self.client.post("/api/auth/register", json={"email": email, "password": password, **extra})
         if response.status_code == 202:
             token = signup_token_from_outbox(self.client.application, email)
-            response = self.client.post("/api/auth/register/verify", json={"token": token})
+            response = self.client.post("/api/auth/register/verify", json={"token": token, "password": password})
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 

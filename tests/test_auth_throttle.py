@@ -143,13 +143,30 @@ def test_success_forgets_that_address_only_and_ipv6_counts_per_64(app, client, o
 # --- rate limits ------------------------------------------------------------------------------------
 
 
+def test_an_ipv6_host_cannot_rotate_through_its_64_for_fresh_rate_limit_budgets(make_app):
+    client = make_app(auth_rate_limit="2 per minute").test_client()
+    login = {"email": "x@example.com", "password": "whatever it is"}
+    statuses = [
+        client.post("/api/auth/login", json=login, environ_base={"REMOTE_ADDR": f"2001:db8::{n}"}).status_code
+        for n in range(1, 4)
+    ]
+    assert statuses == [401, 401, 429]
+    # Another /64 has its own budget.
+    assert (
+        client.post("/api/auth/login", json=login, environ_base={"REMOTE_ADDR": "2001:db8:0:1::1"}).status_code == 401
+    )
+
+
 def test_each_auth_endpoint_has_its_own_budget(make_app):
     client = make_app(auth_rate_limit="2 per minute").test_client()
     login = {"email": "x@example.com", "password": "whatever it is"}
     assert [client.post("/api/auth/login", json=login).status_code for _ in range(3)] == [401, 401, 429]
     # Sign-in is used up; sign-up, link verification and invitation lookup are not.
     assert client.post("/api/auth/register", json={"email": "y@example.com", "password": "short"}).status_code == 422
-    assert client.post("/api/auth/register/verify", json={"token": "nope"}).status_code == 422
+    assert (
+        client.post("/api/auth/register/verify", json={"token": "nope", "password": "whatever it is"}).status_code
+        == 422
+    )
     assert client.get("/api/auth/invites/nope").status_code == 422
 
 

@@ -253,13 +253,15 @@ def _strict_get(url: str, *, resolve: http.Resolver | None = None, allow_private
         "http://[::127.0.0.1]:{port}/",  # IPv4-compatible IPv6 for loopback
         "http://[::ffff:127.0.0.1]:{port}/",  # IPv4-mapped: a dual-stack socket reaches 127.0.0.1 with it
         "http://[2002:7f00:1::]:{port}/",  # 6to4 of 127.0.0.1
+        "http://[::ffff:0:7f00:1]:{port}/",  # IPv4-translated (SIIT) 127.0.0.1
         "http://127.1:{port}/",
     ],
 )
 def test_loopback_spellings_are_refused_at_check_and_at_connect(template: str, listener: Listener) -> None:
     url = template.format(port=listener.url.rsplit(":", 1)[1])
-    with pytest.raises(http.UnsafeURLError):
+    with pytest.raises(http.UnsafeURLError) as refused:
         http.check_outbound_url(url, allow_private=False)
+    assert "(127.0.0.1)" not in str(refused.value)  # a member learns that it is refused, not where a name points
     with pytest.raises(http.UnsafeURLError):
         _strict_get(url)
     assert listener.seen == []

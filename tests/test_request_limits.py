@@ -78,6 +78,19 @@ def test_a_deep_account_config_is_refused_and_the_account_list_keeps_working(api
     assert at_limit.get_json().get("error", {}).get("code") != "nesting_too_deep"
 
 
+def test_a_json_string_body_cannot_smuggle_nested_json_past_the_depth_check(api: Api, token: str) -> None:
+    # flask-openapi3 parses a body that is a JSON *string* as JSON again; its brackets are text to the depth scan.
+    smuggled = json.dumps(json.dumps({"email": "a@example.com", "password": nested(200, '"x"')}))
+    for body, headers in (
+        (smuggled, {}),
+        (smuggled.encode("utf-16"), {}),
+        (json.dumps(nested(MAX_JSON_DEPTH + 5)), {"Authorization": f"Bearer {token}"}),
+    ):
+        response = api.client.post("/api/auth/login", data=body, content_type="application/json", headers=headers)
+        assert response.status_code == 422, response.get_json()
+        assert response.get_json()["error"]["code"] == "body_not_an_object"
+
+
 def test_a_config_stored_before_the_limit_does_not_break_the_account_list(app: Any, api: Api, token: str) -> None:
     """A row stored before the fix (nested 400 deep) is shown with an empty config; saving a new one mends it."""
     ids = [api.call("POST", "/api/accounts", token, json={**DEMO, "name": n}).get_json()["id"] for n in "AB"]

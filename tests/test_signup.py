@@ -79,15 +79,40 @@ def test_the_link_creates_the_account_once_and_signs_in(app, client, open_mode, 
     with app.extensions["spendwatch"].db.session() as session:  # only a hash of the token is stored
         assert session.scalars(select(PendingSignup.token_hash)).one() != token
 
-    done = client.post("/api/auth/register/verify", json={"token": token})
+    done = client.post("/api/auth/register/verify", json={"token": token, "password": NEW_PASSWORD})
     assert done.status_code == 201
     body = done.get_json()
     assert body["user"]["name"] == "Nia" and body["user"]["is_admin"] is False
     assert [w["workspace_name"] for w in body["workspaces"]] == ["Nia's lab"]
     assert client.post("/api/auth/login", json=login).status_code == 200
 
-    replayed = client.post("/api/auth/register/verify", json={"token": token})
+    replayed = client.post("/api/auth/register/verify", json={"token": token, "password": NEW_PASSWORD})
     assert replayed.status_code == 422 and replayed.get_json()["error"]["code"] == "invalid_link"
+
+
+def test_a_sign_up_someone_else_started_cannot_give_the_owner_an_account_with_their_password(app, client, open_mode):
+    """Pre-account takeover: an attacker starts a sign-up for the victim's address with a password of their own;
+    the victim, signing up too, gets two links and clicks the attacker's."""
+    _sign_up(client, "victim@example.com", "198.51.100.66")  # the attacker, with NEW_PASSWORD
+    planted = signup_token_from_outbox(app, "victim@example.com")
+    victims_password = "the victim's own passphrase"
+    own = client.post("/api/auth/register", json={"email": "victim@example.com", "password": victims_password})
+    assert own.status_code == 202
+    token = signup_token_from_outbox(app, "victim@example.com")
+    assert token != planted
+
+    refused = client.post("/api/auth/register/verify", json={"token": planted, "password": victims_password})
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "signup_password_mismatch"
+    with app.extensions["spendwatch"].db.session() as session:
+        assert session.scalars(select(User.id).where(User.email == "victim@example.com")).first() is None
+
+    done = client.post("/api/auth/register/verify", json={"token": token, "password": victims_password})
+    assert done.status_code == 201
+    attacker = client.post("/api/auth/login", json={"email": "victim@example.com", "password": NEW_PASSWORD})
+    assert attacker.status_code == 401
+    # The planted link can no longer make a second account for the address either.
+    late = client.post("/api/auth/register/verify", json={"token": planted, "password": NEW_PASSWORD})
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "email_taken"
 
 
 def test_an_expired_or_unknown_link_is_refused(app, client, open_mode):
@@ -97,7 +122,7 @@ def test_an_expired_or_unknown_link_is_refused(app, client, open_mode):
         session.execute(update(PendingSignup).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
         session.commit()
     for attempt in (token, "made-up-token"):
-        refused = client.post("/api/auth/register/verify", json={"token": attempt})
+        refused = client.post("/api/auth/register/verify", json={"token": attempt, "password": NEW_PASSWORD})
         assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_link"
     with app.extensions["spendwatch"].db.session() as session:
         assert session.scalars(select(User.email).where(User.email == "late@example.com")).first() is None
@@ -107,7 +132,7 @@ def test_a_link_stops_working_when_sign_up_closes(app, api, client, open_mode):
     _sign_up(client, "slow@example.com", "192.0.2.5")
     token = signup_token_from_outbox(app, "slow@example.com")
     api.call("PATCH", "/api/admin/settings", open_mode["access_token"], json={"registration_mode": "invite"})
-    refused = client.post("/api/auth/register/verify", json={"token": token})
+    refused = client.post("/api/auth/register/verify", json={"token": token, "password": NEW_PASSWORD})
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "registration_closed"
 
 

@@ -119,9 +119,10 @@ def register(body: RegisterIn) -> Response:
 @bp.post("/register/verify", responses={201: SessionOut})
 @auth_limit
 def verify_signup(body: VerifySignupIn) -> Response:
-    """Complete an open-mode sign-up with the token from its email link (once, within 24 hours) and sign in."""
+    """Complete an open-mode sign-up with the token from its email link (once, within 24 hours) and the password chosen
+    when signing up, and sign in."""
     session = db()
-    user, _membership = signup.complete_signup(session=session, token=body.token)
+    user, _membership = signup.complete_signup(session=session, token=body.token, password=body.password)
     pair = auth.start_session(session=session, user=user, user_agent=request.user_agent.string)
     session.commit()
     return _session_out(user, pair, 201)

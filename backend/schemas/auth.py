@@ -20,6 +20,9 @@ class RegisterIn(RequestModel):
 
 class VerifySignupIn(RequestModel):
     token: str = Field(min_length=1, max_length=200)
+    # The password chosen at sign-up, again: anyone may start a sign-up for any address, so the link alone must not
+    # finish it with a password its mailbox owner never chose.
+    password: Password
 
 
 class SignupPendingOut(BaseModel):

@@ -21,7 +21,7 @@ from backend.models import Membership, PendingSignup, User
 from backend.services import auth, instance_settings, workspaces
 from backend.services.delivery import send_context
 from backend.services.outbox import new_message_id
-from backend.services.passwords import hash_password
+from backend.services.passwords import hash_password, verify_password
 from integrations.channels import registry
 from integrations.channels.base import Message, Target
 
@@ -77,12 +77,21 @@ def request_signup(
         log.warning("sign-up mail could not be sent: %s", result.error)
 
 
-def complete_signup(*, session: Session, token: str) -> tuple[User, Membership]:
-    """Create the account of a pending sign-up from its link (single use, 24 hours) and its own workspace."""
+def complete_signup(*, session: Session, token: str, password: str) -> tuple[User, Membership]:
+    """Create the account of a pending sign-up from its link (single use, 24 hours) and the password chosen when
+    signing up, with its own workspace."""
     now = utcnow()
     pending = session.scalars(select(PendingSignup).where(PendingSignup.token_hash == _hash_token(token))).first()
     if pending is None or pending.used_at is not None or pending.expires_at < now:
         raise Invalid("This sign-up link is not valid (unknown, used or expired); sign up again.", code="invalid_link")
+    # Anyone may start a sign-up for any address with a password of their own: the mailbox owner who clicks such a
+    # link must not end up with an account whose password someone else knows. The link stays usable for a retry.
+    if not verify_password(pending.password_hash, password):
+        raise Invalid(
+            "This is not the password chosen when this sign-up was started. If you did not start it, someone else "
+            "did: sign up again to get a link of your own.",
+            code="signup_password_mismatch",
+        )
     if instance_settings.get_config(session=session).registration_mode != "open":
         raise Forbidden("Sign-up is no longer open on this instance; ask an administrator.", code="registration_closed")
     # Conditional update: of two clicks on the same link exactly one creates the account.

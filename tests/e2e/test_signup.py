@@ -38,6 +38,7 @@ def test_open_sign_up_by_the_emailed_link(
     assert match, mail
 
     visitor.goto(f"/verify-email#token={match.group(1)}")
+    visitor.get_by_label("Password").fill(PASSWORD)  # the one chosen above: a link alone finishes nothing
     visitor.get_by_role("button", name="Create my account").click()
     expect(visitor.get_by_text("your account is ready")).to_be_visible()
     wait_settled(visitor)

@@ -88,8 +88,9 @@ export function makeEndpoints(c: ApiClient) {
       /** The first user and invitees get a session at once; open-mode sign-ups a "check your inbox" (202). */
       register: (body: RegisterBody) => c.request<Session | SignupPending>("POST", "/api/auth/register", { body, auth: false }),
       /** Complete an open-mode sign-up with the token from its email link, and sign in. */
-      verifySignup: (token: string) =>
-        c.request<Session>("POST", "/api/auth/register/verify", { body: { token }, auth: false }),
+      // The password chosen at sign-up, again: a link alone must not finish a sign-up someone else started.
+      verifySignup: (token: string, password: string) =>
+        c.request<Session>("POST", "/api/auth/register/verify", { body: { token, password }, auth: false }),
       login: (body: { email: string; password: string }) =>
         c.request<Session>("POST", "/api/auth/login", { body, auth: false }),
       /** End the session on the server; BEARER: its access token, when the client has already forgotten it. */

@@ -41,7 +41,7 @@ describe("VerifyEmailPage", () => {
   it("creates the account only on a click, then signs in", async () => {
     const { calls } = mockFetch({
       "POST /api/auth/register/verify": (_url, init) => {
-        expect(JSON.parse(String(init.body))).toEqual({ token: "tok123" });
+        expect(JSON.parse(String(init.body))).toEqual({ token: "tok123", password: "my own passphrase" });
         return jsonResponse(201, SESSION);
       },
     });
@@ -49,6 +49,7 @@ describe("VerifyEmailPage", () => {
     renderAt("/verify-email#token=tok123");
     const button = await screen.findByRole("button", { name: "Create my account" });
     expect(calls).toEqual([]); // opening the link (a mail scanner does) changes nothing
+    await user.type(screen.getByLabelText(/^Password/), "my own passphrase");
     await user.click(button);
     expect(await screen.findByText("Dashboard")).toBeInTheDocument();
     expect(client.accessToken).toBe("a");
@@ -61,7 +62,8 @@ describe("VerifyEmailPage", () => {
     });
     const user = userEvent.setup();
     renderAt("/verify-email#token=used");
-    await user.click(await screen.findByRole("button", { name: "Create my account" }));
+    await user.type(await screen.findByLabelText(/^Password/), "my own passphrase");
+    await user.click(screen.getByRole("button", { name: "Create my account" }));
     expect(await screen.findByRole("alert")).toHaveTextContent(/already used, it expired/);
   });
 });

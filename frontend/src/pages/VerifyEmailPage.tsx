@@ -1,9 +1,9 @@
-import { useEffect, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { Link, useLocation, useNavigate } from "react-router-dom";
 import { api } from "../api/endpoints";
 import { ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
-import { FormError } from "../components/Field";
+import { FormError, TextField } from "../components/Field";
 import { Notice } from "../components/Notice";
 
 /** The token of a sign-up link: it travels in the fragment (#token=…), which never reaches a server log. */
@@ -22,16 +22,18 @@ export function VerifyEmailPage() {
   const token = tokenFromHash(location.hash);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [password, setPassword] = useState("");
 
   useEffect(() => {
     document.title = "Finish signing up · Spendwatch";
   }, []);
 
-  const finish = async () => {
+  const finish = async (event: FormEvent) => {
+    event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const session = await api.auth.verifySignup(token);
+      const session = await api.auth.verifySignup(token, password);
       startSession(session);
       navigate("/", { replace: true, state: { flash: { kind: "success", text: "Welcome to Spendwatch: your account is ready." } } });
     } catch (err) {
@@ -55,13 +57,25 @@ export function VerifyEmailPage() {
     body = (
       <section className="card" aria-labelledby="verify-h">
         <h2 id="verify-h">Confirm your email</h2>
-        <FormError error={error} fields={[]} />
-        <p>Your address is confirmed by this link. Create the account and sign in:</p>
-        <div className="form-actions">
-          <button type="button" className="btn btn-primary" onClick={finish} disabled={busy}>
-            {busy ? "Creating account…" : "Create my account"}
-          </button>
-        </div>
+        <p>Your address is confirmed by this link. Enter the password you chose when signing up to create the account and sign in:</p>
+        <form onSubmit={finish} aria-busy={busy}>
+          <FormError error={error} fields={["password"]} />
+          <TextField
+            name="password"
+            label="Password"
+            type="password"
+            required
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            error={error}
+          />
+          <div className="form-actions">
+            <button type="submit" className="btn btn-primary" disabled={busy}>
+              {busy ? "Creating account…" : "Create my account"}
+            </button>
+          </div>
+        </form>
       </section>
     );
   }
