@@ -131,4 +131,7 @@ def init_app(app: Flask, *, json_bytes: int, upload_bytes: int) -> None:
             # flask-openapi3 parses a top-level JSON *string* again as the body (model_validate_json), so its
             # content would escape the depth scan above; no route takes one.
             if _top_level_string(raw):
-                raise NotAnObject("The JSON body must be an object.", details={"expected": "object"})
+                raise NotAnObject(
+                    "The JSON body must be an object.",
+                    details=[{"loc": [], "msg": "Input should be an object", "type": "model_type"}],
+                )
