@@ -115,6 +115,18 @@ def test_a_sign_up_someone_else_started_cannot_give_the_owner_an_account_with_th
     assert late.status_code == 409 and late.get_json()["error"]["code"] == "email_taken"
 
 
+def test_one_address_gets_at_most_three_sign_up_mails_an_hour_whoever_asks(client, open_mode, settings):
+    # From four different clients (each within its own rate limit), for a new and for a taken address alike.
+    for email in ("flooded@example.com", "owner@example.com"):
+        answers = [_sign_up(client, email, f"192.0.2.{n}") for n in range(10, 14)]
+        assert {(a.status_code, a.get_json()["status"]) for a in answers} == {(202, "check_inbox")}
+    mails = [
+        message_from_bytes(p.read_bytes(), policy=policy.default)["To"]
+        for p in (settings.data_dir / "mail-outbox").glob("*.eml")
+    ]
+    assert sorted(mails) == ["flooded@example.com"] * 3 + ["owner@example.com"] * 3
+
+
 def test_an_expired_or_unknown_link_is_refused(app, client, open_mode):
     _sign_up(client, "late@example.com", "192.0.2.4")
     token = signup_token_from_outbox(app, "late@example.com")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 from flask_openapi3 import APIBlueprint, Tag
+from limits import parse as parse_limit
 
 from backend.api import session_cookie
 from backend.api.context import authenticate, db
@@ -45,6 +46,8 @@ def _refresh_limit() -> str:
 # create_app): no limit scope, so flask-limiter keys it by endpoint. Token refresh (every open tab, every
 # 15 minutes) has a larger one so an office behind one address is not locked out of refreshing.
 auth_limit = limiter.limit(_auth_limit)
+# Sign-up mails one address receives, from every client together; past it the answer is the same, with no mail.
+SIGNUP_MAILS = parse_limit("3 per hour")
 refresh_limit = limiter.shared_limit(_refresh_limit, scope="refresh")
 
 
@@ -101,6 +104,8 @@ def register(body: RegisterIn) -> Response:
             password=body.password,
             name=body.name,
             workspace_name=body.workspace_name,
+            # Per address, whoever asks: one client may not flood someone's mailbox from many addresses.
+            may_mail=lambda email: limiter.limiter.hit(SIGNUP_MAILS, "signup-mail", email),
         )
         return json_response(SignupPendingOut(), 202)
     user, _membership = auth.register(

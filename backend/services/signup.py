@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -35,12 +36,25 @@ def _hash_token(token: str) -> str:
 
 
 def request_signup(
-    *, session: Session, settings: Settings, email: str, password: str, name: str = "", workspace_name: str | None
+    *,
+    session: Session,
+    settings: Settings,
+    email: str,
+    password: str,
+    name: str = "",
+    workspace_name: str | None,
+    may_mail: Callable[[str], bool] = lambda _email: True,
 ) -> None:
-    """Check the input, then mail a completion link to a new address or a 'someone tried' note to a taken one."""
+    """Check the input, then mail a completion link to a new address or a 'someone tried' note to a taken one;
+    nothing is stored or sent when MAY_MAIL(address) says this address has had its share of sign-up mails."""
     email = auth.normalize_email(email)
     auth.check_new_account(email=email, password=password)  # input errors only: they say nothing about the address
     password_hash = hash_password(password)  # on both paths: a taken address must not answer faster
+    if not may_mail(email):
+        # Same answer either way (the caller still says "check your inbox"): only the flood of mails to one
+        # address, which anyone could start, stops here.
+        log.info("sign-up mail not sent: this address had its share of sign-up mails this hour")
+        return
     base_url = instance_settings.public_url(session=session, default=settings.base_url)
     taken = auth.find_user(session=session, email=email) is not None
     if taken:
