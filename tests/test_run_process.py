@@ -116,6 +116,30 @@ def test_make_run_serves_the_app_on_a_fresh_data_dir(server: Server) -> None:
         assert tested.json()["status"] == "ok"
 
         assert http.get(f"/api/accounts/{account['id']}", headers=auth).json()["status"] == "ok"
+
+        # The scheduler in this process builds alert links on the port it serves, not the default :8000.
+        budget = {
+            "name": "Tiny",
+            "scope": {},
+            "period": "month",
+            "amount": "0.01",
+            "currency": "USD",
+            "thresholds": [{"type": "percent", "value": "50"}],
+        }
+        assert http.post("/api/budgets", headers=auth, json=budget).status_code == 201
+        assert http.post(f"/api/accounts/{account['id']}/sync", headers=auth).status_code == 202
+        alerts: list[dict[str, object]] = []
+        for _ in range(120):  # the sync starts within seconds, and alerts are evaluated right after it
+            alerts = http.get("/api/alerts", headers=auth).json()["items"]
+            if alerts:
+                break
+            time.sleep(0.5)
+        assert alerts, "no alert fired"
+        fired = http.get(f"/api/alerts/{alerts[0]['id']}", headers=auth).json()
+        links = fired.get("links") or fired["payload"]["links"]
+        assert links["dashboard"] == f"{server.base_url}/"
+        assert links["mute"].startswith(f"{server.base_url}/api/alert-rules/")
+
         metrics = http.get("/metrics")
         assert "spendwatch_http_requests_total" in metrics.text
 
