@@ -229,11 +229,11 @@ def owner(api: Api) -> dict[str, Any]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests (row-level security…) are deselected, not skipped, on the SQLite run."""
-    if config.getoption("--db") == "postgres":
-        return
-    keep = [item for item in items if item.get_closest_marker("postgres_only") is None]
-    dropped = [item for item in items if item.get_closest_marker("postgres_only") is not None]
+    """Tests about one database only are deselected, not skipped, on the other run: PostgreSQL-only ones (row-level
+    security…) on SQLite, SQLite-only ones (its write lock) on PostgreSQL."""
+    other = "sqlite_only" if config.getoption("--db") == "postgres" else "postgres_only"
+    keep = [item for item in items if item.get_closest_marker(other) is None]
+    dropped = [item for item in items if item.get_closest_marker(other) is not None]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

@@ -15,17 +15,12 @@ from sqlalchemy import func, select
 from backend.models import ImportBatch, Transaction
 from tests.conftest import Api
 
-pytestmark = pytest.mark.usefixtures("sqlite_only")
+# SQLite's database-wide write lock and busy_timeout; PostgreSQL locks rows (deselected on the PostgreSQL run).
+pytestmark = pytest.mark.sqlite_only
 
 STATEMENT = b"Date,Description,Amount\n" + b"".join(
     b"2024-02-%02d,%s,-%d.50\n" % (i % 28 + 1, b"BOOM" if i == 250 else b"Shop %d" % i, i + 1) for i in range(500)
 )
-
-
-@pytest.fixture
-def sqlite_only(db_kind: str) -> None:
-    if db_kind != "sqlite":
-        pytest.skip("SQLite's database-wide write lock and busy_timeout; PostgreSQL locks rows")
 
 
 def _path(app: Any) -> str:

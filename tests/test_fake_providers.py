@@ -6,7 +6,6 @@ import datetime as dt
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -452,14 +451,12 @@ def test_latency_and_concurrency_counter(fake_providers: FakeProviders) -> None:
         statuses.append(httpx.get(url, headers=OPENROUTER_AUTH, timeout=10).status_code)
 
     threads = [threading.Thread(target=call) for _ in range(16)]
-    began = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - began
     assert statuses == [200] * 16
-    assert 0.3 <= elapsed < 2.5  # concurrent, not one after the other (16 x 0.3 s = 4.8 s)
+    # Served concurrently, not one after the other: counted by the fake, not timed (a busy machine skews time).
     assert fake_providers.max_in_flight >= 8 and fake_providers.in_flight == 0
     fake_providers.reset()
     assert fake_providers.max_in_flight == 0 and fake_providers.latency == 0 and fake_providers.requests == []

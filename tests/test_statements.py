@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import json
 import random
-import time
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -621,7 +620,8 @@ def test_parse_amount_refuses(cell, decimal):
         parse_amount(cell, decimal)
 
 
-def test_ten_thousand_rows_parse_fast():
+def test_ten_thousand_rows_parse_with_distinct_fingerprints():
+    # How fast is bench's business (python -m bench.money import), not a test's: only the result is checked here.
     rng = random.Random(1)
     lines = ["Posting Date,Description,Amount,Balance,Status"]
     for i in range(10_000):
@@ -629,12 +629,9 @@ def test_ten_thousand_rows_parse_fast():
         amount = rng.randint(-99999, 99999) / 100
         lines.append(f'{day:%m/%d/%Y},"SHOP {i % 37}",{amount:.2f},"{rng.randint(0, 10**7) / 100:,.2f}",Posted')
     data = "\n".join(lines).encode()
-    started = time.perf_counter()
     statement = parse_statement(data)
-    elapsed = time.perf_counter() - started
     assert len(statement.rows) == 10_000
     assert len({row.fingerprint for row in statement.rows}) == 10_000
-    assert elapsed < 3.0  # well under a second on an idle machine; the margin is for loaded CI hosts
 
 
 def test_pending_column_and_utf16_without_bom():
