@@ -76,6 +76,18 @@ class TooManyAttempts(ApiError):
     status, code = 429, "too_many_attempts"
 
 
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class NestedTooDeep(ApiError):
+    status, code = 422, "nesting_too_deep"
+
+
+class NotAnObject(ApiError):
+    status, code = 422, "body_not_an_object"
+
+
 class Unavailable(ApiError):
     """503: the server is busy right now; the client may try again after `retry_after` seconds."""
 

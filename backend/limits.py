@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, Request, request
 from werkzeug.datastructures import ImmutableMultiDict
 
-from backend.errors import ApiError
+from backend.errors import NestedTooDeep, NotAnObject, PayloadTooLarge
 
 # Deeper than any real request (a category rule's conditions nest a few levels), far below the ~1,000 frames at
 # which the json and pydantic recursion gives up with a 500, and the ~250 at which a stored value can't be sent back.
@@ -19,18 +19,6 @@ MAX_JSON_DEPTH = 32
 # Outside strings, an opening bracket steps one level in (+1) and a closing one steps out (0xff read signed: -1).
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-class PayloadTooLarge(ApiError):
-    status, code = 413, "payload_too_large"
-
-
-class NestedTooDeep(ApiError):
-    status, code = 422, "nesting_too_deep"
-
-
-class NotAnObject(ApiError):
-    status, code = 422, "body_not_an_object"
 
 
 def json_too_deep(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
