@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -168,7 +169,16 @@ def test_a_run_gives_back_what_it_could_not_send_within_half_its_lease(
     channel = _webhook_channel(api, token, receiver)
     ids = fire(db_of(app), ws, [channel]) + fire(db_of(app), ws, [channel]) + fire(db_of(app), ws, [channel])
     receiver.hold = threading.Event()
-    threading.Timer(1.5, receiver.hold.set).start()  # the first send takes 1.5 s: past half of a 2 s lease
+    receiver.arrived.clear()
+
+    def release_late(hold: threading.Event) -> None:
+        # Counted from the first send's arrival, not from the test's start: however slow the machine, that send
+        # then takes at least 1.5 s, past half of a 2 s lease (a lower bound only, never an upper one).
+        receiver.arrived.wait(timeout=60)
+        time.sleep(1.5)
+        hold.set()
+
+    threading.Thread(target=release_late, args=(receiver.hold,), daemon=True).start()
     run = deliver(db_of(app), with_schedule(settings, 0, 60, lease=2))
     assert (run.claimed, run.delivered, run.released) == (3, 1, 2)
     by_id = {n.id: n for n in notifications(db_of(app))}
